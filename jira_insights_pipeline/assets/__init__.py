@@ -1,0 +1,1 @@
+"""Dagster assets: they orchestrate; the logic they call lives in plain modules."""

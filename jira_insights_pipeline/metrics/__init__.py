@@ -1,0 +1,1 @@
+"""Metric tables: plain functions from staging DataFrames to metric DataFrames, no Dagster."""
