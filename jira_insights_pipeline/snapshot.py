@@ -13,10 +13,11 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 META_FILE = "meta.json"
 FIELDS_FILE = "fields.json"
@@ -139,7 +140,9 @@ def _read_json(path: Path) -> Any:
         with open(path, encoding="utf-8") as handle:
             return json.load(handle)
     except json.JSONDecodeError as error:
-        raise SnapshotError(f"{path}: not valid JSON ({error.msg}, line {error.lineno}).") from error
+        raise SnapshotError(
+            f"{path}: not valid JSON ({error.msg}, line {error.lineno})."
+        ) from error
 
 
 def _read_array(path: Path, *unwrap_keys: str) -> list[dict[str, Any]]:
@@ -205,10 +208,7 @@ def write_snapshot(
         if statuses is not None:
             _write_json(staging_dir / STATUSES_FILE, statuses)
         issues_file = staging_dir / (ISSUES_FILE_GZ if compress else ISSUES_FILE)
-        # mtime=0 keeps the gzip bytes identical for identical content.
-        raw = open(issues_file, "wb")
-        stream = gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) if compress else raw
-        with raw, stream:
+        with open(issues_file, "wb") as raw, _maybe_gzip(raw, compress) as stream:
             for issue in issues:
                 line = json.dumps(issue, ensure_ascii=False, separators=(",", ":")) + "\n"
                 stream.write(line.encode("utf-8"))
@@ -217,6 +217,11 @@ def write_snapshot(
         shutil.rmtree(staging_dir, ignore_errors=True)
         raise
     return dest_path
+
+
+def _maybe_gzip(raw: IO[bytes], compress: bool) -> AbstractContextManager[IO[bytes]]:
+    # mtime=0 keeps the gzip bytes identical for identical content.
+    return gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) if compress else nullcontext(raw)
 
 
 def copy_snapshot(src: Snapshot, dest: str | os.PathLike[str]) -> Path:

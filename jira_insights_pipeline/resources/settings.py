@@ -27,6 +27,9 @@ class PipelineSettings(dg.ConfigurableResource):
         default=None,
         description="ISO-8601 instant that overrides 'as of' for any source (JIRA_INSIGHTS_AS_OF).",
     )
+    keep_raw_snapshots: int = Field(
+        default=48, ge=1, description="How many per-run raw snapshot folders to keep."
+    )
     growth_pct: float = _DEFAULTS.growth_pct
     grown_story_share_alert: float = _DEFAULTS.grown_story_share_alert
     small_max_points: float = _DEFAULTS.small_max_points
@@ -60,9 +63,7 @@ class PipelineSettings(dg.ConfigurableResource):
         return self.data_path / "insights"
 
     def thresholds(self) -> Thresholds:
-        return Thresholds(
-            **{name: getattr(self, name) for name in Thresholds.__dataclass_fields__}
-        )
+        return Thresholds(**{name: getattr(self, name) for name in Thresholds.__dataclass_fields__})
 
     def as_of_for(self, jira_snapshot: pd.DataFrame) -> pd.Timestamp:
         """The "as of" instant for tables built from `jira_snapshot` (the staging table)."""

@@ -1,0 +1,83 @@
+"""`jira-insights`: small commands around the Dagster pipeline.
+
+- `summary`: what the last run left in the data folder, and where (printed by `make demo`).
+- `generate-sample`: write a sample Jira site of any size (used by the benchmarks).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+
+from jira_insights_pipeline.raw_store import latest_folder
+from jira_insights_pipeline.resources.io_managers import warehouse_path
+
+
+def _default_data_dir() -> str:
+    return os.environ.get("JIRA_INSIGHTS_DATA_DIR", "data")
+
+
+def summary(data_dir: Path) -> str:
+    """A short account of the warehouse tables and output files under `data_dir`."""
+    lines = [f"Results in {data_dir.resolve()}"]
+    latest = latest_folder(data_dir / "raw")
+    if latest is not None:
+        lines.append(f"  raw snapshot: {latest.resolve()}")
+    database = warehouse_path(data_dir)
+    if not database.is_file():
+        lines.append(f"  no warehouse at {database}: materialize the assets first (make demo).")
+        return "\n".join(lines)
+    lines.append(f"  warehouse:    {database.resolve()}")
+    with duckdb.connect(str(database), read_only=True) as connection:
+        tables = connection.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "order by table_schema, table_name"
+        ).fetchall()
+        for schema, table in tables:
+            (count,) = connection.execute(f'select count(*) from "{schema}"."{table}"').fetchone()
+            lines.append(f"    {schema}.{table:<28} {count:>9,} rows")
+    insights_dir = data_dir / "insights"
+    if insights_dir.is_dir():
+        lines.append(f"  insights:     {insights_dir.resolve()}")
+        for path in sorted(insights_dir.glob("*.json")):
+            lines.append(f"    {path.name}")
+    report = data_dir / "report" / "insights.html"
+    if report.is_file():
+        lines.append(f"  report:       {report.resolve()}")
+    lines.append("Open the Dagster UI with `make dev` to see the runs and the asset graph.")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="jira-insights", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    summary_parser = commands.add_parser("summary", help="what the last run left, and where")
+    summary_parser.add_argument("--data-dir", default=_default_data_dir())
+    sample_parser = commands.add_parser("generate-sample", help="write a sample Jira site")
+    sample_parser.add_argument("--out", required=True, type=Path)
+    sample_parser.add_argument("--boards", type=int, default=4)
+    sample_parser.add_argument("--sprints", type=int, default=9)
+    sample_parser.add_argument("--seed", type=int, default=None)
+    args = parser.parse_args(argv)
+
+    if args.command == "summary":
+        print(summary(Path(args.data_dir)))
+        return 0
+    if args.command == "generate-sample":
+        from jira_insights_pipeline.sample.generator import main as generator_main
+
+        forwarded = ["--out", str(args.out), "--boards", str(args.boards)]
+        forwarded += ["--sprints", str(args.sprints)]
+        if args.seed is not None:
+            forwarded += ["--seed", str(args.seed)]
+        return generator_main(forwarded)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""Where raw Jira data comes from. Every source ends the same way: a snapshot folder in the
+format of docs/snapshot-format.md, so the rest of the pipeline never knows which one ran."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, Protocol
+
+import dagster as dg
+from pydantic import Field
+
+from jira_insights_pipeline.snapshot import copy_snapshot, load_snapshot
+
+SourceKind = Literal["sample", "snapshot", "rest", "browser"]
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """What a source wrote: the snapshot folder and how it was obtained."""
+
+    snapshot_dir: Path
+    source: SourceKind
+    incremental: bool = False
+    detail: str = ""
+
+
+class SnapshotSource(Protocol):
+    """The interface every source implements: write one snapshot folder at `dest`.
+
+    `previous` is the last stored snapshot (live sources merge an incremental fetch into it);
+    `full_refresh` asks a live source to re-read everything. A source must leave `dest`
+    untouched when it fails (write elsewhere, then rename)."""
+
+    def write_snapshot(
+        self, dest: Path, *, previous: Path | None, full_refresh: bool, log: logging.Logger
+    ) -> FetchResult: ...
+
+
+@dataclass(frozen=True)
+class SampleSite:
+    """The bundled sample Jira site shipped inside the package."""
+
+    def write_snapshot(
+        self, dest: Path, *, previous: Path | None, full_refresh: bool, log: logging.Logger
+    ) -> FetchResult:
+        from jira_insights_pipeline.sample import SITE_DIR
+
+        copy_snapshot(load_snapshot(SITE_DIR), dest)
+        return FetchResult(dest, "sample", detail=f"bundled sample site ({SITE_DIR.name})")
+
+
+@dataclass(frozen=True)
+class SavedSnapshot:
+    """A snapshot folder saved earlier, by this pipeline or by hand."""
+
+    folder: Path
+
+    def write_snapshot(
+        self, dest: Path, *, previous: Path | None, full_refresh: bool, log: logging.Logger
+    ) -> FetchResult:
+        copy_snapshot(load_snapshot(self.folder), dest)
+        return FetchResult(dest, "snapshot", detail=f"saved snapshot {self.folder}")
+
+
+class JiraSource(dg.ConfigurableResource):
+    """Chooses and configures the source of raw Jira data (JIRA_SOURCE and friends).
+
+    `sample` replays the bundled sample site, `snapshot` a saved folder (JIRA_SNAPSHOT_DIR);
+    `rest` and `browser` read a live Jira site."""
+
+    kind: str = Field(
+        default="sample", description="JIRA_SOURCE: sample | snapshot | rest | browser"
+    )
+    snapshot_dir: str | None = Field(
+        default=None, description="The snapshot folder to replay when kind is 'snapshot'."
+    )
+    base_url: str | None = Field(default=None, description="JIRA_BASE_URL, for rest and browser.")
+    email: str | None = Field(default=None, description="JIRA_EMAIL (Jira Cloud, with a token).")
+    api_token: str | None = Field(default=None, description="JIRA_API_TOKEN (Jira Cloud).")
+    pat: str | None = Field(default=None, description="JIRA_PAT (Server/Data Center).")
+    username: str | None = Field(default=None, description="JIRA_USERNAME (browser login form).")
+    password: str | None = Field(default=None, description="JIRA_PASSWORD (browser login form).")
+    browser_profile_dir: str | None = Field(
+        default=None, description="JIRA_BROWSER_PROFILE_DIR: the signed-in browser profile."
+    )
+    projects: str | None = Field(default=None, description="JIRA_PROJECTS: comma-separated keys.")
+    board_ids: str | None = Field(default=None, description="JIRA_BOARD_IDS: comma-separated ids.")
+    jql: str | None = Field(default=None, description="JIRA_JQL: which issues to read.")
+
+    def source(self) -> SnapshotSource:
+        """The configured source, checked: a missing setting is named with what to set."""
+        if self.kind == "sample":
+            return SampleSite()
+        if self.kind == "snapshot":
+            if not self.snapshot_dir:
+                raise ValueError(
+                    "JIRA_SOURCE=snapshot needs JIRA_SNAPSHOT_DIR: the folder of a saved snapshot "
+                    "(see docs/snapshot-format.md)."
+                )
+            return SavedSnapshot(Path(self.snapshot_dir))
+        if self.kind in ("rest", "browser"):
+            return self._live_source()
+        raise ValueError(
+            f"JIRA_SOURCE={self.kind!r} is not a source; use sample, snapshot, rest or browser."
+        )
+
+    def _live_source(self) -> SnapshotSource:
+        raise NotImplementedError(
+            f"JIRA_SOURCE={self.kind} (live extraction) is not available in this version yet; "
+            "save a snapshot and use JIRA_SOURCE=snapshot meanwhile."
+        )

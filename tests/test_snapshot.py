@@ -1,0 +1,123 @@
+"""The snapshot format's reader and writer: every source's output passes through them, so a
+broken folder must fail with an error naming the file and what to do, and a failed write must
+leave the previous snapshot exactly as it was."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from jira_insights_pipeline.snapshot import (
+    SnapshotError,
+    SnapshotMeta,
+    copy_snapshot,
+    load_snapshot,
+    write_snapshot,
+)
+
+META = SnapshotMeta(
+    site="https://example.atlassian.net", exported_at=datetime(2026, 1, 2, tzinfo=UTC)
+)
+ISSUE = {"id": "10001", "key": "AB-1", "fields": {"summary": "One"}}
+
+
+def _write(dest: Path, issues: list[dict] | None = None, **kwargs) -> Path:
+    return write_snapshot(
+        dest,
+        meta=META,
+        fields=[{"id": "summary", "name": "Summary"}],
+        boards=[{"id": 1, "name": "AB board"}],
+        sprints=[],
+        issues=issues if issues is not None else [ISSUE],
+        **kwargs,
+    )
+
+
+def test_round_trip_keeps_jira_json_unchanged(tmp_path: Path) -> None:
+    issue = {"id": "10002", "key": "AB-2", "fields": {"summary": "Ünïcode 中文", "labels": []}}
+    _write(tmp_path / "snap", issues=[ISSUE, issue], statuses=[{"id": "1", "name": "Open"}])
+    snapshot = load_snapshot(tmp_path / "snap")
+    assert snapshot.meta.site == "https://example.atlassian.net"
+    assert snapshot.meta.exported_at == datetime(2026, 1, 2, tzinfo=UTC)
+    assert [i["key"] for i in snapshot.iter_issues()] == ["AB-1", "AB-2"]
+    assert list(snapshot.iter_issues())[1] == issue
+    assert snapshot.statuses == [{"id": "1", "name": "Open"}]
+    assert snapshot.issues_path.name == "issues.jsonl.gz"
+
+
+def test_compressed_output_is_byte_identical_for_identical_input(tmp_path: Path) -> None:
+    _write(tmp_path / "a")
+    _write(tmp_path / "b")
+    assert (tmp_path / "a/issues.jsonl.gz").read_bytes() == (
+        tmp_path / "b/issues.jsonl.gz"
+    ).read_bytes()
+
+
+def test_plain_jsonl_and_paged_wrappers_are_accepted(tmp_path: Path) -> None:
+    _write(tmp_path / "snap", compress=False)
+    (tmp_path / "snap/boards.json").write_text(json.dumps({"values": [{"id": 7, "name": "B"}]}))
+    snapshot = load_snapshot(tmp_path / "snap")
+    assert snapshot.issues_path.name == "issues.jsonl"
+    assert snapshot.boards == [{"id": 7, "name": "B"}]
+    assert snapshot.statuses is None
+
+
+def test_missing_files_are_named(tmp_path: Path) -> None:
+    _write(tmp_path / "snap")
+    (tmp_path / "snap/sprints.json").unlink()
+    with pytest.raises(SnapshotError, match=r"missing sprints\.json"):
+        load_snapshot(tmp_path / "snap")
+    with pytest.raises(SnapshotError, match=r"does not exist.*JIRA_SNAPSHOT_DIR"):
+        load_snapshot(tmp_path / "nowhere")
+
+
+def test_meta_without_offset_is_refused(tmp_path: Path) -> None:
+    _write(tmp_path / "snap")
+    (tmp_path / "snap/meta.json").write_text(
+        json.dumps({"site": "https://x", "exported_at": "2026-01-02T00:00:00"})
+    )
+    with pytest.raises(SnapshotError, match="no UTC offset"):
+        load_snapshot(tmp_path / "snap")
+
+
+def test_a_broken_issue_line_names_file_and_line(tmp_path: Path) -> None:
+    _write(tmp_path / "snap", compress=False)
+    with open(tmp_path / "snap/issues.jsonl", "a") as handle:
+        handle.write('{"key": "AB-3", "fields": {}}\n{not json\n')
+    snapshot = load_snapshot(tmp_path / "snap")
+    with pytest.raises(SnapshotError, match=r"issues\.jsonl, line 3: not valid JSON"):
+        list(snapshot.iter_issues())
+
+
+def test_failed_write_leaves_the_previous_snapshot_untouched(tmp_path: Path) -> None:
+    _write(tmp_path / "snap")
+    before = {p.name: p.read_bytes() for p in (tmp_path / "snap").iterdir()}
+
+    def failing_issues():
+        yield ISSUE
+        raise ConnectionError("dropped mid-scrape")
+
+    with pytest.raises(ConnectionError):
+        _write(tmp_path / "snap", issues=failing_issues())
+    after = {p.name: p.read_bytes() for p in (tmp_path / "snap").iterdir()}
+    assert after == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["snap"], "no temp folder left behind"
+
+
+def test_copy_takes_only_the_formats_files(tmp_path: Path) -> None:
+    _write(tmp_path / "src")
+    (tmp_path / "src/notes.txt").write_text("private")
+    copy_snapshot(load_snapshot(tmp_path / "src"), tmp_path / "dest")
+    assert sorted(p.name for p in (tmp_path / "dest").iterdir()) == [
+        "boards.json",
+        "fields.json",
+        "issues.jsonl.gz",
+        "meta.json",
+        "sprints.json",
+    ]
+    with gzip.open(tmp_path / "dest/issues.jsonl.gz", "rt") as handle:
+        assert json.loads(handle.readline()) == ISSUE
