@@ -221,7 +221,11 @@ def write_snapshot(
 
 def _maybe_gzip(raw: IO[bytes], compress: bool) -> AbstractContextManager[IO[bytes]]:
     # mtime=0 keeps the gzip bytes identical for identical content.
-    return gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) if compress else nullcontext(raw)
+    return (
+        gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=6)
+        if compress
+        else nullcontext(raw)
+    )
 
 
 def copy_snapshot(src: Snapshot, dest: str | os.PathLike[str]) -> Path:

@@ -1,7 +1,5 @@
 """The raw Jira data: one snapshot folder per run, exactly as the source saw it."""
 
-from __future__ import annotations
-
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,12 +10,10 @@ from jira_insights_pipeline.resources.jira_source import FetchResult, JiraSource
 from jira_insights_pipeline.resources.settings import PipelineSettings
 from jira_insights_pipeline.snapshot import load_snapshot
 
-
 class RawScrapeConfig(dg.Config):
     full_refresh: bool = True
     """Re-read everything (daily); false fetches only what changed since the last run (hourly,
     live sources only)."""
-
 
 @dg.asset(
     group_name="raw",
@@ -62,7 +58,6 @@ def raw_jira_scrape(
             "detail": result.detail,
         },
     )
-
 
 def _run_start(context: dg.AssetExecutionContext) -> float:
     record = context.instance.get_run_record_by_id(context.run.run_id)

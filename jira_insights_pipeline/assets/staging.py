@@ -3,7 +3,6 @@
 All tables come from one pass over the snapshot (one step), since parsing 100k issues once is
 the expensive part and every table needs the same parse."""
 
-from __future__ import annotations
 
 import dagster as dg
 
@@ -20,24 +19,18 @@ def _describe(table: str) -> str:
     return f"{model_doc} Parsed from the raw snapshot's Jira JSON; schema `jira`."
 
 
-STAGING_SPECS = [
-    dg.AssetSpec(
-        key=table,
+STAGING_OUTS = {
+    table: dg.AssetOut(
         description=_describe(table),
         group_name=STAGING_GROUP,
         kinds={"duckdb", "pandas"},
-        deps=["raw_jira_scrape"],
         metadata={"schema": "jira"},
     )
     for table in STAGING_SCHEMAS
-]
+}
 
 
-@dg.multi_asset(
-    specs=STAGING_SPECS,
-    ins={"raw_jira_scrape": dg.AssetIn()},
-    name="jira_staging",
-)
+@dg.multi_asset(outs=STAGING_OUTS, ins={"raw_jira_scrape": dg.AssetIn()}, name="jira_staging")
 def jira_staging(context: dg.AssetExecutionContext, raw_jira_scrape: StoredSnapshot):
     """Parses the newest raw snapshot into the staging tables, each validated by its model."""
     stored = raw_jira_scrape
@@ -45,9 +38,14 @@ def jira_staging(context: dg.AssetExecutionContext, raw_jira_scrape: StoredSnaps
     report = tables.report
     for warning in report.warnings:
         context.log.warning(warning)
-    for table in STAGING_SCHEMAS:
-        frame = tables.frames[table]
-        extra = report.metadata() if table == "jira_issues" else None
+    for table, frame in tables.tables().items():
+        extra = None
+        if table == "jira_issues":
+            extra = {
+                "field_discovery": dg.MetadataValue.md(report.to_markdown()),
+                "unknown_status_categories": len(report.unknown_status_categories),
+                "truncated_changelogs": len(report.truncated_changelogs),
+            }
         yield dg.Output(
             frame,
             output_name=table,
