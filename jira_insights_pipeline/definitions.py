@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import dagster as dg
 
-from jira_insights_pipeline.assets import raw, staging
+from jira_insights_pipeline.assets import issue_metrics, raw, sprint_metrics, staging
 from jira_insights_pipeline.resources.env import env_var_or
 from jira_insights_pipeline.resources.io_managers import RawSnapshotIOManager, WarehouseIOManager
 from jira_insights_pipeline.resources.jira_source import JiraSource
 from jira_insights_pipeline.resources.settings import PipelineSettings
 
 DATA_DIR_VAR = "JIRA_INSIGHTS_DATA_DIR"
+ASSET_MODULES = [raw, staging, sprint_metrics, issue_metrics]
 
 
 def _data_dir() -> dg.EnvVar | str:
@@ -36,8 +37,8 @@ def _jira_source() -> JiraSource:
 
 def build_definitions() -> dg.Definitions:
     return dg.Definitions(
-        assets=[*dg.load_assets_from_modules([raw, staging])],
-        asset_checks=[*dg.load_asset_checks_from_modules([raw, staging])],
+        assets=dg.load_assets_from_modules(ASSET_MODULES),
+        asset_checks=dg.load_asset_checks_from_modules(ASSET_MODULES),
         resources={
             "jira_source": _jira_source(),
             "pipeline_settings": PipelineSettings(

@@ -36,11 +36,12 @@ def values_at(
             )
         return result
     left = result[[key, at]].reset_index(names="_query_row")
-    left["_at"] = pd.to_datetime(left[at], utc=True)
+    # merge_asof needs both sides in one resolution; DuckDB hands back microseconds.
+    left["_at"] = pd.to_datetime(left[at], utc=True).dt.as_unit("ns")
     left = left.sort_values("_at", kind="stable")
     right = intervals[[key, start, end, *value_columns]].copy()
-    right["_start"] = pd.to_datetime(right[start], utc=True)
-    right["_end"] = pd.to_datetime(right[end], utc=True)
+    right["_start"] = pd.to_datetime(right[start], utc=True).dt.as_unit("ns")
+    right["_end"] = pd.to_datetime(right[end], utc=True).dt.as_unit("ns")
     right = right.sort_values("_start", kind="stable").drop(columns=[start, end])
     # `key` is shared by both sides; merge_asof matches within it.
     right_key = right.rename(columns={key: "_key"})
@@ -100,6 +101,7 @@ def resolve_as_of(exported_at: pd.Timestamp | str, override: str | None = None) 
         ) from error
     if instant.tzinfo is None:
         raise ValueError(
-            f"'as of' instant {raw!r} has no UTC offset; write it as e.g. 2026-11-20T09:00:00+00:00."
+            f"'as of' instant {raw!r} has no UTC offset; "
+            "write it as e.g. 2026-11-20T09:00:00+00:00."
         )
     return instant.tz_convert("UTC")

@@ -1,0 +1,112 @@
+"""Jira's instants, turned into UTC.
+
+Jira writes instants in several ISO-8601 spellings: `2021-01-25T11:09:27.985+0800` (an offset
+without a colon, from the platform REST API), `2020-06-12T00:38:51.882Z` and
+`2018-08-06T11:04:04.515-04:00` (the agile API). The old sprint report
+(`/rest/greenhopper/1.0/rapid/charts/sprintreport`) writes local times without any offset, like
+`14/Feb/20 12:19 PM`, in the time zone of the user who asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+SPRINT_REPORT_DATE_FORMAT = "%d/%b/%y %I:%M %p"
+
+
+class TimestampError(ValueError):
+    """A value that should be a Jira instant is not one."""
+
+
+def parse_jira_instant(value: str | None) -> pd.Timestamp | None:
+    """One Jira instant as a UTC timestamp; None or "" gives None.
+
+    Meant for single values (meta data, sprint dates); columns go through `parse_jira_instants`.
+    """
+    if value is None or value == "":
+        return None
+    try:
+        instant = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError as error:
+        raise TimestampError(
+            f"{value!r} is not an ISO-8601 instant as Jira writes them."
+        ) from error
+    if instant.tzinfo is None:
+        raise TimestampError(
+            f"{value!r} has no UTC offset, so its instant is unknown. Jira's REST API always "
+            "writes one; a sprint-report date needs parse_sprint_report_date with a time zone."
+        )
+    return pd.Timestamp(instant).tz_convert("UTC")
+
+
+def parse_jira_instants(values: Iterable[str | None], what: str = "instants") -> pd.Series:
+    """A column of Jira instants as `datetime64[ns, UTC]`; None and "" become NaT.
+
+    The offset (`Z`, `+0800`, `-04:00`) is cut off each value in one pass, the local parts are
+    parsed in one vectorised `pd.to_datetime` call, and the offsets, of which a site has few,
+    are subtracted as a column. (Letting pandas parse the offsets itself is several times
+    slower: it builds a time zone per value.) A value without an offset raises, naming `what`.
+    """
+    local: list[str | None] = []
+    offset_minutes: list[int] = []
+    known_offsets: dict[str, int] = {}
+    for value in values.to_numpy(dtype=object) if isinstance(values, pd.Series) else values:
+        if value is None or value == "" or value != value:
+            local.append(None)
+            offset_minutes.append(0)
+            continue
+        text = str(value)
+        if text[-1:] == "Z":
+            cut, offset = 1, "+00:00"
+        elif text[-5:-4] in ("+", "-") and "T" in text:
+            cut, offset = 5, text[-5:]
+        elif text[-6:-5] in ("+", "-") and text[-3:-2] == ":" and "T" in text:
+            cut, offset = 6, text[-6:]
+        else:
+            raise TimestampError(
+                f"{what}: {text!r} is not an instant with a UTC offset (Jira writes e.g. "
+                "2021-01-25T11:09:27.985+0800), so its instant is unknown."
+            )
+        minutes = known_offsets.get(offset)
+        if minutes is None:
+            minutes = known_offsets[offset] = _offset_minutes(offset, what)
+        local.append(text[:-cut])
+        offset_minutes.append(minutes)
+    try:
+        naive = pd.to_datetime(pd.Series(local, dtype=object), format="ISO8601")
+    except (ValueError, TypeError) as error:
+        raise TimestampError(f"{what}: not ISO-8601 instants ({error}).") from error
+    shift = np.asarray(offset_minutes, dtype="int64").astype("timedelta64[m]")
+    utc = naive.to_numpy(dtype="datetime64[ns]") - shift
+    return pd.Series(pd.DatetimeIndex(utc).tz_localize("UTC"))
+
+
+def _offset_minutes(offset: str, what: str) -> int:
+    digits = offset[1:].replace(":", "")
+    if len(digits) != 4 or not digits.isdigit():
+        raise TimestampError(f"{what}: {offset!r} is not a UTC offset like +0800 or -04:00.")
+    minutes = int(digits[:2]) * 60 + int(digits[2:])
+    return minutes if offset[0] == "+" else -minutes
+
+
+def parse_sprint_report_date(text: str | None, time_zone: str = "UTC") -> pd.Timestamp | None:
+    """A sprint-report date like `14/Feb/20 12:19 PM` as a UTC timestamp.
+
+    The report writes the requesting user's local time without an offset, so the caller says
+    which zone that was (an IANA name such as "Europe/Berlin"); the report's `isoStartDate`,
+    when present, carries the offset and is the better source. "None" and "" give None.
+    """
+    if text is None or text.strip() in {"", "None"}:
+        return None
+    try:
+        local = datetime.strptime(text.strip(), SPRINT_REPORT_DATE_FORMAT)
+    except ValueError as error:
+        raise TimestampError(
+            f"{text!r} is not a sprint-report date like '14/Feb/20 12:19 PM' (day/month/year)."
+        ) from error
+    return pd.Timestamp(local.replace(tzinfo=ZoneInfo(time_zone))).tz_convert("UTC")

@@ -1,0 +1,69 @@
+"""The code location loads the way a user starts it: `Definitions` builds, every asset has a
+group, kinds and a description, the resources bind environment variables only when set, and
+`dagster definitions validate -w workspace.yaml` accepts the workspace."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from jira_insights_pipeline.definitions import build_definitions
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_every_asset_is_described_grouped_and_kinded() -> None:
+    defs = build_definitions()
+    specs = list(defs.resolve_all_asset_specs())
+    keys = {spec.key.to_user_string() for spec in specs}
+    assert {"raw_jira_scrape", "jira_issues", "jira_changelog", "jira_sprint_membership"} <= keys
+    for spec in specs:
+        assert spec.group_name and spec.group_name != "default", spec.key
+        assert spec.kinds, spec.key
+        assert spec.description and len(spec.description) > 20, spec.key
+
+
+def test_staging_tables_go_to_schema_jira() -> None:
+    defs = build_definitions()
+    staging = [s for s in defs.resolve_all_asset_specs() if s.group_name == "staging"]
+    assert len(staging) == 9
+    assert {spec.metadata["schema"] for spec in staging} == {"jira"}
+
+
+def test_unset_variables_keep_defaults_and_set_ones_bind_env_vars(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("JIRA_API_TOKEN", raising=False)
+    monkeypatch.delenv("JIRA_SOURCE", raising=False)
+    source = build_definitions().resources["jira_source"]
+    assert source.kind == "sample"
+    assert source.api_token is None
+
+    monkeypatch.setenv("JIRA_API_TOKEN", "secret-value")
+    monkeypatch.setenv("JIRA_SOURCE", "snapshot")
+    source = build_definitions().resources["jira_source"]
+    assert isinstance(source.api_token, dg.EnvVar)
+    assert source.api_token == "JIRA_API_TOKEN", "the name is bound, never the secret"
+
+
+def test_dagster_validates_the_workspace(tmp_path: Path) -> None:
+    completed = subprocess.run(
+        [
+            Path(sys.executable).parent / "dagster",
+            "definitions",
+            "validate",
+            "-w",
+            "workspace.yaml",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={"PATH": str(Path(sys.executable).parent), "DAGSTER_HOME": str(tmp_path)},
+        timeout=300,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "Validation successful" in completed.stdout + completed.stderr

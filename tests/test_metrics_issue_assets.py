@@ -1,0 +1,177 @@
+"""The issue metric assets in real Dagster runs on a real DuckDB warehouse: staging stand-ins (small
+assets returning the hand-made site's staging tables) feed the six issue metric tables, which
+must land in schema `metrics` with the values the pure functions give, with "as of" from the
+snapshot or the JIRA_INSIGHTS_AS_OF setting; the threshold checks must report the sprints and
+boards that crossed with the right severity without blocking; and a table that breaks its
+Pandera model must fail its asset with a message naming the rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pandas as pd
+import pytest
+from metrics_issue_site import Site, t, trend_site
+
+from jira_insights_pipeline.assets import issue_metrics
+from jira_insights_pipeline.resources.io_managers import WarehouseIOManager
+from jira_insights_pipeline.resources.settings import PipelineSettings
+
+EXPORTED_AT = "2026-03-25 12:00"
+METRIC_ASSETS = [
+    issue_metrics.defect_leakage,
+    issue_metrics.defect_escape_rates,
+    issue_metrics.work_item_health,
+    issue_metrics.hygiene_scores,
+    issue_metrics.cycle_times,
+    issue_metrics.cycle_time_trends,
+]
+CHECKS = [
+    issue_metrics.defect_escape_rate_within_threshold,
+    issue_metrics.hygiene_score_above_minimum,
+    issue_metrics.cycle_time_median_steady,
+]
+
+
+def _site() -> Site:
+    site = Site()
+    site.boards.append({"board_id": 2, "name": "Calm board"})
+    site.sprint(101, "S1", "closed", "2026-03-02 09:00", "2026-03-16 09:00", "2026-03-16 10:00")
+    site.sprint(102, "S2", "active", "2026-03-16 11:00", "2026-03-30 09:00")
+    site.sprint(201, "Q1", "active", "2026-03-16 11:00", "2026-03-30 09:00", board_id=2)
+    site.issue("A-1", "2026-02-25").move("A-1", "2026-03-03", "In Progress")
+    site.move("A-1", "2026-03-05 10:00", "Done")
+    site.issue("A-2", "2026-03-06", issue_type="Bug", labels=["prod"]).link("A-2", "A-1")
+    site.issue("A-3", "2026-03-07", issue_type="Bug", environment="QA")
+    site.issue("A-4", "2026-03-01", updated="2026-03-02")  # stale
+    site.issue("A-5", "2026-03-20").in_sprint("A-5", 102, "2026-03-20")  # missing estimate
+    site.issue("B-1", "2026-03-20", board_id=2).estimate("B-1", "2026-03-20", 3)
+    site.move("B-1", "2026-03-21", "In Progress")
+    return site
+
+
+def _staging_assets(tables: dict[str, pd.DataFrame]) -> list[dg.AssetsDefinition]:
+    def stand_in(name: str, frame: pd.DataFrame) -> dg.AssetsDefinition:
+        @dg.asset(name=name, metadata={"schema": "jira"})
+        def _table() -> pd.DataFrame:
+            return frame
+
+        return _table
+
+    return [stand_in(name, frame) for name, frame in tables.items()]
+
+
+def _materialize(
+    tables: dict[str, pd.DataFrame], tmp_path: Path, as_of: str | None = None
+) -> tuple[dg.ExecuteInProcessResult, Path]:
+    database = tmp_path / "warehouse.duckdb"
+    result = dg.materialize(
+        [*_staging_assets(tables), *METRIC_ASSETS, *CHECKS],
+        resources={
+            "io_manager": WarehouseIOManager(database=str(database)),
+            "pipeline_settings": PipelineSettings(data_dir=str(tmp_path), as_of=as_of),
+        },
+        raise_on_error=False,
+    )
+    return result, database
+
+
+def _read(database: Path, table: str) -> pd.DataFrame:
+    with duckdb.connect(str(database), read_only=True) as connection:
+        return connection.execute(f"select * from metrics.{table}").df()
+
+
+def test_tables_land_in_the_warehouse_with_their_values(tmp_path: Path) -> None:
+    result, database = _materialize(_site().tables(EXPORTED_AT), tmp_path)
+    assert result.success
+    leakage = _read(database, "defect_leakage").set_index("issue_key")
+    assert leakage["environment_class"].to_dict() == {"A-2": "production", "A-3": "qa"}
+    assert list(leakage.loc["A-2", "done_story_keys"]) == ["A-1"]
+    rates = _read(database, "defect_escape_rates").set_index("sprint_id")
+    assert rates.loc[101, "escape_rate"] == pytest.approx(0.5)
+    assert bool(rates.loc[101, "leakage_alert"])
+    assert (pd.to_datetime(rates["as_of"], utc=True) == t(EXPORTED_AT)).all()
+    health = _read(database, "work_item_health").set_index("issue_key")
+    assert list(health.loc["A-4", "problems"]) == ["stale"]
+    assert list(health.loc["A-5", "problems"]) == ["missing_estimate"]
+    scores = _read(database, "hygiene_scores").set_index("board_id")
+    # Board 1 open: A-2, A-3, A-4, A-5 (A-2/A-3 bugs filed 18+ days ago are stale too).
+    assert scores.loc[1, "open_issues"] == 4
+    assert scores.loc[1, "hygiene_score"] == pytest.approx(0.0)
+    assert scores.loc[2, "hygiene_score"] == pytest.approx(100.0)
+    cycle = _read(database, "cycle_times").set_index("issue_key")
+    assert cycle.loc["A-1", "cycle_time_days"] == pytest.approx(2 + 10 / 24)
+    trends = _read(database, "cycle_time_trends").set_index("sprint_id")
+    assert trends.loc[101, "median_cycle_time_days"] == pytest.approx(2 + 10 / 24)
+
+    materialization = result.asset_materializations_for_node("defect_escape_rates")[0]
+    assert materialization.metadata["dagster/row_count"].value == 3
+    assert materialization.metadata["max_recent_escape_rate"].value == pytest.approx(0.5)
+    assert "S1" in materialization.metadata["preview"].value
+
+
+def test_threshold_checks_report_who_crossed(tmp_path: Path) -> None:
+    result, _ = _materialize(_site().tables(EXPORTED_AT), tmp_path)
+    evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    leakage = evaluations["defect_escape_rate_within_threshold"]
+    assert not leakage.passed
+    assert leakage.severity == dg.AssetCheckSeverity.ERROR
+    assert "board 1, S1 (sprint 101): 50%" in leakage.description
+    assert leakage.metadata["max_escape_rate"].value == pytest.approx(0.5)
+    hygiene = evaluations["hygiene_score_above_minimum"]
+    assert not hygiene.passed and hygiene.severity == dg.AssetCheckSeverity.WARN
+    assert "board 1 (Team board): 0" in hygiene.description
+    assert "Calm board" not in hygiene.description
+    assert hygiene.metadata["min_hygiene_score"].value == pytest.approx(0.0)
+    flow = evaluations["cycle_time_median_steady"]
+    assert flow.passed and flow.severity == dg.AssetCheckSeverity.WARN
+    # Failed checks do not fail the run: the insights must still be written.
+    assert result.success
+
+
+def test_as_of_setting_overrides_the_snapshot(tmp_path: Path) -> None:
+    result, database = _materialize(
+        _site().tables(EXPORTED_AT), tmp_path, as_of="2026-03-06T12:00:00+00:00"
+    )
+    assert result.success
+    leakage = _read(database, "defect_leakage")
+    assert leakage["issue_key"].tolist() == ["A-2"]
+    rates = _read(database, "defect_escape_rates")
+    assert rates["sprint_id"].tolist() == [101]
+    assert rates["sprint_state"].tolist() == ["active"]
+    evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert not evaluations["defect_escape_rate_within_threshold"].passed  # 1 of 1 in production
+
+
+def test_a_table_breaking_its_model_fails_its_asset(tmp_path: Path) -> None:
+    tables = _site().tables(EXPORTED_AT)
+    # Two boards with the same id: hygiene_scores would hold two rows for one board.
+    tables["jira_boards"] = pd.concat([tables["jira_boards"], tables["jira_boards"].iloc[[0]]])
+    result, _ = _materialize(tables, tmp_path)
+    assert not result.success
+    failures = [
+        event for event in result.all_events if event.event_type == dg.DagsterEventType.STEP_FAILURE
+    ]
+    assert [event.step_key for event in failures] == ["hygiene_scores"]
+    message = failures[0].step_failure_data.error.message
+    assert "Table hygiene_scores failed validation" in message
+    assert "board_id" in message
+
+
+def test_cycle_time_check_judges_the_last_closed_sprint(tmp_path: Path) -> None:
+    # On 02-05, P5 is still running and P4 (median 3.5 days against 2.5 before: +40%) is the
+    # board's last closed sprint.
+    result, database = _materialize(
+        trend_site().tables("2026-02-05 00:00"), tmp_path, as_of="2026-02-05T00:00:00+00:00"
+    )
+    assert result.success
+    trends = _read(database, "cycle_time_trends").set_index("sprint_name")
+    assert trends.loc["P5", "sprint_state"] == "active"
+    flow = {e.check_name: e for e in result.get_asset_check_evaluations()}[
+        "cycle_time_median_steady"
+    ]
+    assert not flow.passed and flow.severity == dg.AssetCheckSeverity.WARN
+    assert flow.description.endswith("board 1, P4 (sprint 4): +40%")
+    assert flow.metadata["max_median_change_pct"].value == pytest.approx(40.0)
