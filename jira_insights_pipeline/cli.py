@@ -2,6 +2,8 @@
 
 - `summary`: what the last run left in the data folder, and where (printed by `make demo`).
 - `generate-sample`: write a sample Jira site of any size (used by the benchmarks).
+- `browser-login`: open a visible browser on JIRA_BROWSER_PROFILE_DIR to sign in once (SSO,
+  two-factor), so the `browser` source can reuse that session headless.
 """
 
 from __future__ import annotations
@@ -63,6 +65,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     sample_parser.add_argument("--boards", type=int, default=4)
     sample_parser.add_argument("--sprints", type=int, default=9)
     sample_parser.add_argument("--seed", type=int, default=None)
+    commands.add_parser(
+        "browser-login",
+        help="sign in once in a visible browser (JIRA_BASE_URL, JIRA_BROWSER_PROFILE_DIR)",
+    )
     args = parser.parse_args(argv)
 
     if args.command == "summary":
@@ -76,7 +82,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.seed is not None:
             forwarded += ["--seed", str(args.seed)]
         return generator_main(forwarded)
+    if args.command == "browser-login":
+        return _browser_login()
     return 2
+
+
+def _browser_login() -> int:
+    from jira_insights_pipeline.live import LiveSourceError, browser_login
+    from jira_insights_pipeline.resources.jira_source import JiraSource
+
+    environment = {
+        field: os.environ.get(f"JIRA_{field.upper()}")
+        for field in ("base_url", "username", "password", "browser_profile_dir")
+    }
+    if not environment["browser_profile_dir"]:
+        print("Set JIRA_BROWSER_PROFILE_DIR to the folder that will keep the signed-in profile.")
+        return 2
+    try:
+        user = browser_login(JiraSource(kind="browser", **environment).live_settings())
+    except (LiveSourceError, ValueError) as error:
+        print(f"Sign-in failed: {error}")
+        return 1
+    print(f"Signed in as {user.display_name}. The browser source will reuse this profile.")
+    return 0
 
 
 if __name__ == "__main__":

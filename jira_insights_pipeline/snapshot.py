@@ -220,9 +220,9 @@ def write_snapshot(
 
 
 def _maybe_gzip(raw: IO[bytes], compress: bool) -> AbstractContextManager[IO[bytes]]:
-    # mtime=0 keeps the gzip bytes identical for identical content.
+    # No file name and mtime=0 in the gzip header keep the bytes identical for identical content.
     return (
-        gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=6)
+        gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0, compresslevel=6)
         if compress
         else nullcontext(raw)
     )

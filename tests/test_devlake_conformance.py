@@ -49,6 +49,17 @@ def test_the_snapshot_holds_exactly_devlakes_issues(ours: StagingTables) -> None
     assert sorted(ours.jira_issues["issue_key"]) == sorted(expected["issue_key"])
 
 
+def test_the_field_listing_is_the_one_devlake_extracted(ours: StagingTables) -> None:
+    # DevLake saved only two of the site's fields (backend/plugins/jira/e2e/extract_issue_fields
+    # expects the same two): neither is Sprint nor story points, hence meta.json's overrides.
+    listing = load_snapshot(DATA / "devlake_site").fields
+    expected = _devlake("_tool_jira_issue_fields")
+    assert [f["id"] for f in listing] == expected["id"].tolist()
+    assert [f["name"] for f in listing] == expected["name"].tolist()
+    assert ours.report.fields["sprint"]["how"] == "meta.json override"
+    assert ours.report.fields["story_points"]["field_id"] == "customfield_10024"
+
+
 def test_story_points_per_issue(ours: StagingTables) -> None:
     # DevLake stores "no estimate" as a number: -1 where Jira sent the sentinel "-1" (EE-1)
     # and 0 where the field was null. We store both as null, and a real value as itself.

@@ -10,10 +10,12 @@ from jira_insights_pipeline.resources.jira_source import FetchResult, JiraSource
 from jira_insights_pipeline.resources.settings import PipelineSettings
 from jira_insights_pipeline.snapshot import load_snapshot
 
+
 class RawScrapeConfig(dg.Config):
     full_refresh: bool = True
     """Re-read everything (daily); false fetches only what changed since the last run (hourly,
     live sources only)."""
+
 
 @dg.asset(
     group_name="raw",
@@ -58,6 +60,7 @@ def raw_jira_scrape(
             "detail": result.detail,
         },
     )
+
 
 def _run_start(context: dg.AssetExecutionContext) -> float:
     record = context.instance.get_run_record_by_id(context.run.run_id)

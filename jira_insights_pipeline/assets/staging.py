@@ -3,7 +3,6 @@
 All tables come from one pass over the snapshot (one step), since parsing 100k issues once is
 the expensive part and every table needs the same parse."""
 
-
 import dagster as dg
 
 from jira_insights_pipeline.assets.metadata import table_metadata

@@ -122,7 +122,10 @@ class ChangelogBuilder:
         histories = changelog.get("histories") or []
         total = changelog.get("total")
         self.add_histories(str(issue.get("id")), str(issue.get("key")), histories)
-        return len(histories), int(total) if isinstance(total, int | str) and total != "" else None
+        try:
+            return len(histories), int(total) if total is not None and total != "" else None
+        except (TypeError, ValueError):
+            return len(histories), None
 
     def add_histories(
         self, issue_id: str, issue_key: str, histories: Iterable[Mapping[str, Any]]

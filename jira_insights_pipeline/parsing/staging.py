@@ -435,6 +435,8 @@ class _IssueCollector:
             return ()
         ids = []
         for item in value if isinstance(value, list) else [value]:
+            if item is None:
+                continue
             cache_key = item.get("id") if isinstance(item, Mapping) else item
             known = self._sprint_cache.get(cache_key) if isinstance(cache_key, int | str) else None
             if known is None:

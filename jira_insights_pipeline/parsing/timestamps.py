@@ -61,13 +61,17 @@ def parse_jira_instants(values: Iterable[str | None], what: str = "instants") ->
             offset_minutes.append(0)
             continue
         text = str(value)
-        if text[-1:] == "Z":
+        if "T" not in text:
+            cut, offset = 0, ""
+        elif text[-1:] == "Z":
             cut, offset = 1, "+00:00"
-        elif text[-5:-4] in ("+", "-") and "T" in text:
+        elif text[-5:-4] in ("+", "-"):
             cut, offset = 5, text[-5:]
-        elif text[-6:-5] in ("+", "-") and text[-3:-2] == ":" and "T" in text:
+        elif text[-6:-5] in ("+", "-") and text[-3:-2] == ":":
             cut, offset = 6, text[-6:]
         else:
+            cut, offset = 0, ""
+        if not cut:
             raise TimestampError(
                 f"{what}: {text!r} is not an instant with a UTC offset (Jira writes e.g. "
                 "2021-01-25T11:09:27.985+0800), so its instant is unknown."
@@ -83,7 +87,8 @@ def parse_jira_instants(values: Iterable[str | None], what: str = "instants") ->
         raise TimestampError(f"{what}: not ISO-8601 instants ({error}).") from error
     shift = np.asarray(offset_minutes, dtype="int64").astype("timedelta64[m]")
     utc = naive.to_numpy(dtype="datetime64[ns]") - shift
-    return pd.Series(pd.DatetimeIndex(utc).tz_localize("UTC"))
+    index = values.index if isinstance(values, pd.Series) else None
+    return pd.Series(pd.DatetimeIndex(utc).tz_localize("UTC"), index=index)
 
 
 def _offset_minutes(offset: str, what: str) -> int:

@@ -1,0 +1,62 @@
+"""The errors a live scrape can end with. Each message says what failed, on which endpoint or
+input, and what the user can do; none ever holds a token, password or cookie."""
+
+from __future__ import annotations
+
+
+class LiveSourceError(RuntimeError):
+    """Base class: reading a live Jira site failed. The stored snapshot is left as it was."""
+
+
+class JiraConnectionError(LiveSourceError):
+    """Jira could not be reached: refused, unknown host, timed out, or the connection dropped
+    on every retry."""
+
+
+class NotJiraError(LiveSourceError):
+    """The server answered, but not as Jira does (e.g. JIRA_BASE_URL points at another site)."""
+
+
+class JiraAuthError(LiveSourceError):
+    """Jira did not accept the credentials (401, or answered as an anonymous user)."""
+
+
+class SessionExpiredError(JiraAuthError):
+    """The browser session is not (or no longer) signed in."""
+
+
+class JiraPermissionError(LiveSourceError):
+    """Jira refused a resource to this user (403)."""
+
+
+class JiraNotFoundError(LiveSourceError):
+    """An endpoint or object does not exist on this site (404)."""
+
+
+class EndpointGoneError(LiveSourceError):
+    """Jira answered 410 Gone: the endpoint was removed from this site's API."""
+
+
+class JiraQueryError(LiveSourceError):
+    """Jira rejected a request's input (400), typically the JQL; holds Jira's own messages."""
+
+    def __init__(self, message: str, jira_messages: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.jira_messages = jira_messages
+
+
+class JiraRateLimitedError(LiveSourceError):
+    """Jira kept answering 429 or 503 after every allowed retry."""
+
+
+class JiraServerError(LiveSourceError):
+    """Jira answered with a server error (5xx) after every allowed retry."""
+
+
+class PaginationError(LiveSourceError):
+    """Jira's paging went wrong (a repeated page token, an `isLast` that never comes, a page
+    that makes no progress): the scrape stops instead of looping."""
+
+
+class LiveConfigurationError(LiveSourceError):
+    """The live source is missing a setting or has one it cannot use."""
