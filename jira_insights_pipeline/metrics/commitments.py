@@ -15,7 +15,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from jira_insights_pipeline.metrics.issue_history import utc_instant
+from jira_insights_pipeline.metrics.defects import STORY_TYPE_PATTERN
+from jira_insights_pipeline.metrics.issue_history import names_matching, utc_instant
 from jira_insights_pipeline.metrics.sprint_frame import sprint_periods
 from jira_insights_pipeline.metrics.thresholds import Thresholds
 
@@ -71,7 +72,10 @@ def sprint_commitments(
     not_completed = ~scope["removed"].astype(bool) & ~completed & ~outside
     at_start = scope["points_at_start"].astype(float)
     at_end = scope["points_at_end"].astype(float)
-    estimated_committed = committed & at_start.gt(0)
+    # The mission's rule speaks of stories: bugs and tasks that carry points are left out of the
+    # share, matched by type name in Jira's common languages (DevLake's site says 故事).
+    is_story = names_matching(scope["issue_type"].astype(str), STORY_TYPE_PATTERN)
+    estimated_committed = committed & at_start.gt(0) & is_story
     parts = pd.DataFrame(
         {
             "sprint_id": scope["sprint_id"].astype("int64"),
