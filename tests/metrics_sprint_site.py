@@ -11,10 +11,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import duckdb
 import pandas as pd
+from staging_builders import (
+    StagedIssue,
+    StagingSite,
+    change_row,
+    changelog_frame,
+    staging_stand_ins,
+    t,
+)
 
 from jira_insights_pipeline.assets import sprint_metrics
 from jira_insights_pipeline.metrics.commitments import sprint_commitments
@@ -24,71 +33,35 @@ from jira_insights_pipeline.metrics.velocity import sprint_velocity
 from jira_insights_pipeline.parsing.acceptance_criteria import acceptance_criteria_text
 from jira_insights_pipeline.resources.io_managers import WarehouseIOManager, warehouse_path
 from jira_insights_pipeline.resources.settings import PipelineSettings
-from jira_insights_pipeline.schemas import SPRINT_METRIC_SCHEMAS, STAGING_SCHEMAS
-
-CATEGORIES = {
-    "To Do": "new",
-    "Open": "new",
-    "In Progress": "indeterminate",
-    "In Testing": "indeterminate",
-    "Done": "done",
-    "Closed": "done",
-}
+from jira_insights_pipeline.schemas import SPRINT_METRIC_SCHEMAS
 
 DEFAULTS = Thresholds()
 
-
-def t(text: str) -> pd.Timestamp:
-    """An instant written as "2026-03-02 09:00" (UTC)."""
-    return pd.Timestamp(text, tz="UTC")
+# The changelog's name and id of each field a sprint history edits.
+_CHANGED_FIELDS = {
+    "description": ("description", "description"),
+    "acceptance_criteria": ("Acceptance Criteria", "customfield_10050"),
+    "story_points": ("Story Points", "customfield_10036"),
+}
 
 
 @dataclass
-class _Issue:
-    key: str
-    created: pd.Timestamp
-    issue_type: str
-    is_subtask: bool
-    statuses: list[tuple[pd.Timestamp, str]]
-    points: list[tuple[pd.Timestamp, float | None]]
-    sprints: list[tuple[int, pd.Timestamp, pd.Timestamp | None]] = field(default_factory=list)
+class _Issue(StagedIssue):
     description: str | None = None
     description_changes: list[tuple[pd.Timestamp, str | None]] = field(default_factory=list)
     criteria_field: str | None = None
     criteria_changes: list[tuple[pd.Timestamp, str | None]] = field(default_factory=list)
 
 
-class SprintSite:
+class SprintSite(StagingSite[_Issue]):
     """Sprints and issues of one made-up site (board 1 unless told), ready to become staging
     tables. Methods return the site, so a history reads as one chain of events."""
 
-    def __init__(self) -> None:
-        self.issues: dict[str, _Issue] = {}
-        self.sprint_rows: list[dict] = []
+    def issue_id(self, key: str) -> str:
+        return str(10_000 + int(key.split("-")[1]))
 
-    def sprint(
-        self,
-        sprint_id: int,
-        name: str,
-        state: str,
-        start: str | None,
-        end: str | None,
-        complete: str | None = None,
-        board_id: int | None = 1,
-    ) -> SprintSite:
-        self.sprint_rows.append(
-            {
-                "sprint_id": sprint_id,
-                "board_id": board_id,
-                "name": name,
-                "state": state,
-                "start_date": t(start) if start else pd.NaT,
-                "end_date": t(end) if end else pd.NaT,
-                "complete_date": t(complete) if complete else pd.NaT,
-                "goal": None,
-            }
-        )
-        return self
+    def status_id(self, status: str) -> str | None:
+        return status
 
     def issue(
         self,
@@ -116,20 +89,6 @@ class SprintSite:
         )
         return self
 
-    def estimate(self, key: str, at: str, points: float | None) -> SprintSite:
-        self.issues[key].points.append((t(at), points))
-        return self
-
-    def move(self, key: str, at: str, status: str) -> SprintSite:
-        self.issues[key].statuses.append((t(at), status))
-        return self
-
-    def in_sprint(
-        self, key: str, sprint_id: int, entered: str, left: str | None = None
-    ) -> SprintSite:
-        self.issues[key].sprints.append((sprint_id, t(entered), t(left) if left else None))
-        return self
-
     def describe(self, key: str, at: str, text: str | None) -> SprintSite:
         """The description edited to `text` (the changelog keeps the old and new text)."""
         self.issues[key].description_changes.append((t(at), text))
@@ -140,110 +99,25 @@ class SprintSite:
         self.issues[key].criteria_changes.append((t(at), text))
         return self
 
-    def tables(self, exported_at: str = "2026-04-01 00:00") -> dict[str, pd.DataFrame]:
-        frames = {
-            "jira_snapshot": pd.DataFrame(
-                {
-                    "site": ["https://made-up.example"],
-                    "source": ["test"],
-                    "exported_at": [t(exported_at)],
-                    "snapshot_dir": ["-"],
-                }
-            ),
-            "jira_boards": pd.DataFrame(
-                {
-                    "board_id": sorted({int(r["board_id"] or 1) for r in self.sprint_rows} | {1}),
-                }
-            ).assign(name="Team board", board_type="scrum", project_key="A", estimation_field=None),
-            "jira_issues": self._issues_table(),
-            "jira_changelog": self._changelog_table(),
-            "jira_sprints": pd.DataFrame(
-                self.sprint_rows,
-                columns=[
-                    "sprint_id",
-                    "board_id",
-                    "name",
-                    "state",
-                    "start_date",
-                    "end_date",
-                    "complete_date",
-                    "goal",
-                ],
-            ).astype({"board_id": "Int64"}),
-            "jira_sprint_membership": self._membership_table(),
-            "jira_status_intervals": self._intervals(
-                lambda issue: issue.statuses, "status", "entered_at", "left_at"
-            ),
-            "jira_estimates": self._intervals(
-                lambda issue: issue.points, "story_points", "valid_from", "valid_to"
-            ),
-            "jira_issue_links": pd.DataFrame(
-                columns=[
-                    "issue_id",
-                    "issue_key",
-                    "link_id",
-                    "link_type",
-                    "direction",
-                    "relation",
-                    "linked_issue_id",
-                    "linked_issue_key",
-                    "linked_issue_type",
-                ]
-            ),
-        }
-        status_frame = frames["jira_status_intervals"]
-        status_frame["status_id"] = status_frame["status"]
-        status_frame["status_category"] = status_frame["status"].map(CATEGORIES)
-        frames["jira_estimates"]["story_points"] = frames["jira_estimates"]["story_points"].astype(
-            float
-        )
-        return {name: STAGING_SCHEMAS[name].validate(frame) for name, frame in frames.items()}
+    def _boards_table(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "board_id": sorted({int(r["board_id"] or 1) for r in self.sprint_rows} | {1}),
+            }
+        ).assign(name="Team board", board_type="scrum", project_key="A", estimation_field=None)
 
-    def _issues_table(self) -> pd.DataFrame:
-        rows = []
-        for issue in self.issues.values():
-            status = issue.statuses[-1][1]
-            description = (
-                issue.description_changes[-1][1] if issue.description_changes else issue.description
-            )
-            criteria = (
-                issue.criteria_changes[-1][1] if issue.criteria_changes else issue.criteria_field
-            )
-            rows.append(
-                {
-                    "issue_id": issue_id(issue.key),
-                    "issue_key": issue.key,
-                    "project_key": issue.key.split("-")[0],
-                    "board_id": 1,
-                    "issue_type": issue.issue_type,
-                    "is_subtask": issue.is_subtask,
-                    "summary": f"Summary of {issue.key}",
-                    "status": status,
-                    "status_id": status,
-                    "status_category": CATEGORIES[status],
-                    "created": issue.created,
-                    "updated": max(
-                        [issue.created]
-                        + [
-                            at
-                            for at, _ in issue.statuses + issue.points + issue.description_changes
-                        ]
-                    ),
-                    "resolved": pd.NaT,
-                    "assignee": None,
-                    "labels": [],
-                    "components": [],
-                    "environment": None,
-                    "story_points": issue.points[-1][1],
-                    "parent_key": None,
-                    "epic_key": None,
-                    "flagged": False,
-                    "acceptance_criteria_length": len(
-                        acceptance_criteria_text(description, criteria)
-                    ),
-                }
-            )
-        return pd.DataFrame(rows).astype({"board_id": "Int64", "story_points": float})
+    def _issue_fields(self, issue: _Issue) -> dict[str, Any]:
+        description = (
+            issue.description_changes[-1][1] if issue.description_changes else issue.description
+        )
+        criteria = issue.criteria_changes[-1][1] if issue.criteria_changes else issue.criteria_field
+        return {
+            "updated": max(
+                [issue.created]
+                + [at for at, _ in issue.statuses + issue.points + issue.description_changes]
+            ),
+            "acceptance_criteria_length": len(acceptance_criteria_text(description, criteria)),
+        }
 
     def _changelog_table(self) -> pd.DataFrame:
         rows = []
@@ -254,11 +128,11 @@ class SprintSite:
             ):
                 before = initial
                 for at, text in changes:
-                    rows.append(_change(issue.key, at, role, before, text))
+                    rows.append(self._change(issue.key, at, role, before, text))
                     before = text
             for (_, before), (at, after) in zip(issue.points, issue.points[1:], strict=False):
                 rows.append(
-                    _change(
+                    self._change(
                         issue.key,
                         at,
                         "story_points",
@@ -266,93 +140,27 @@ class SprintSite:
                         None if after is None else str(after),
                     )
                 )
-        columns = [
-            "issue_id",
-            "issue_key",
-            "history_id",
-            "created",
-            "author",
-            "item_index",
-            "field",
-            "field_id",
-            "field_type",
-            "field_role",
-            "from_value",
-            "from_string",
-            "to_value",
-            "to_string",
-        ]
-        frame = pd.DataFrame(rows, columns=columns)
-        if frame.empty:
-            frame["created"] = pd.Series(dtype="datetime64[ns, UTC]")
-            frame["item_index"] = pd.Series(dtype="int64")
+        frame = changelog_frame(rows)
         frame = frame.sort_values("created", kind="stable").reset_index(drop=True)
         frame["history_id"] = [str(10_000 + n) for n in range(len(frame))]
         return frame
 
-    def _membership_table(self) -> pd.DataFrame:
-        rows = [
-            {
-                "issue_id": issue_id(issue.key),
-                "issue_key": issue.key,
-                "sprint_id": sprint_id,
-                "entered_at": entered,
-                "left_at": left if left is not None else pd.NaT,
-                "inferred": False,
-            }
-            for issue in self.issues.values()
-            for sprint_id, entered, left in issue.sprints
-        ]
-        columns = ["issue_id", "issue_key", "sprint_id", "entered_at", "left_at", "inferred"]
-        return pd.DataFrame(rows, columns=columns)
-
-    def _intervals(self, events, value: str, start: str, end: str) -> pd.DataFrame:
-        rows = []
-        for issue in self.issues.values():
-            history = sorted(events(issue), key=lambda event: event[0])
-            for number, (at, held) in enumerate(history):
-                following = history[number + 1][0] if number + 1 < len(history) else pd.NaT
-                rows.append(
-                    {
-                        "issue_id": issue_id(issue.key),
-                        "issue_key": issue.key,
-                        value: held,
-                        start: at,
-                        end: following,
-                    }
-                )
-        return pd.DataFrame(rows, columns=["issue_id", "issue_key", value, start, end])
-
-
-def issue_id(key: str) -> str:
-    return str(10_000 + int(key.split("-")[1]))
-
-
-def _change(
-    key: str, at: pd.Timestamp, role: str, before: str | None, after: str | None
-) -> dict[str, object]:
-    names = {
-        "description": ("description", "description"),
-        "acceptance_criteria": ("Acceptance Criteria", "customfield_10050"),
-        "story_points": ("Story Points", "customfield_10036"),
-    }
-    name, field_id = names[role]
-    return {
-        "issue_id": issue_id(key),
-        "issue_key": key,
-        "history_id": "",
-        "created": at,
-        "author": "someone",
-        "item_index": 0,
-        "field": name,
-        "field_id": field_id,
-        "field_type": "jira" if role == "description" else "custom",
-        "field_role": role,
-        "from_value": None,
-        "from_string": before,
-        "to_value": None,
-        "to_string": after,
-    }
+    def _change(
+        self, key: str, at: pd.Timestamp, role: str, before: str | None, after: str | None
+    ) -> dict[str, Any]:
+        name, field_id = _CHANGED_FIELDS[role]
+        return change_row(
+            self.issue_id(key),
+            key,
+            at,
+            field_name=name,
+            field_id=field_id,
+            field_type="jira" if role == "description" else "custom",
+            role=role,
+            before=before,
+            after=after,
+            author="someone",
+        )
 
 
 @dataclass(frozen=True)
@@ -461,19 +269,6 @@ SPRINT_CHECKS = [
     sprint_metrics.sprint_scope_creep_within_threshold,
     sprint_metrics.sprint_velocity_holds,
 ]
-
-
-def staging_stand_ins(tables: dict[str, pd.DataFrame]) -> list[dg.AssetsDefinition]:
-    """One asset per staging table, stored in schema `jira` as the real staging step does."""
-
-    def stand_in(name: str, frame: pd.DataFrame) -> dg.AssetsDefinition:
-        @dg.asset(name=name, metadata={"schema": "jira"})
-        def _table() -> pd.DataFrame:
-            return frame
-
-        return _table
-
-    return [stand_in(name, frame) for name, frame in tables.items()]
 
 
 def run(

@@ -14,6 +14,7 @@ import duckdb
 import pandas as pd
 import pytest
 from metrics_issue_site import Site, t, trend_site
+from staging_builders import staging_stand_ins
 
 from jira_insights_pipeline.assets import issue_metrics
 from jira_insights_pipeline.resources.io_managers import WarehouseIOManager
@@ -52,23 +53,12 @@ def _site() -> Site:
     return site
 
 
-def _staging_assets(tables: dict[str, pd.DataFrame]) -> list[dg.AssetsDefinition]:
-    def stand_in(name: str, frame: pd.DataFrame) -> dg.AssetsDefinition:
-        @dg.asset(name=name, metadata={"schema": "jira"})
-        def _table() -> pd.DataFrame:
-            return frame
-
-        return _table
-
-    return [stand_in(name, frame) for name, frame in tables.items()]
-
-
 def _materialize(
     tables: dict[str, pd.DataFrame], tmp_path: Path, as_of: str | None = None
 ) -> tuple[dg.ExecuteInProcessResult, Path]:
     database = tmp_path / "warehouse.duckdb"
     result = dg.materialize(
-        [*_staging_assets(tables), *METRIC_ASSETS, *CHECKS],
+        [*staging_stand_ins(tables), *METRIC_ASSETS, *CHECKS],
         resources={
             "io_manager": WarehouseIOManager(database=str(database)),
             "pipeline_settings": PipelineSettings(data_dir=str(tmp_path), as_of=as_of),

@@ -14,6 +14,7 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 import pytest
+from staging_builders import staging_stand_ins
 
 from jira_insights_pipeline.assets import issue_metrics
 from jira_insights_pipeline.metrics.cycle_time import cycle_time_trends, cycle_times
@@ -145,16 +146,9 @@ def test_checkout_cycle_time_rises_and_platform_does_not() -> None:
 
 
 def test_checks_name_the_planted_boards_only(tmp_path: Path) -> None:
-    def stand_in(name: str, frame: pd.DataFrame) -> dg.AssetsDefinition:
-        @dg.asset(name=name, metadata={"schema": "jira"})
-        def _table() -> pd.DataFrame:
-            return frame
-
-        return _table
-
     result = dg.materialize(
         [
-            *(stand_in(name, frame) for name, frame in _staging().items()),
+            *staging_stand_ins(_staging()),
             issue_metrics.defect_leakage,
             issue_metrics.defect_escape_rates,
             issue_metrics.work_item_health,

@@ -9,64 +9,33 @@ written.
 
 from __future__ import annotations
 
-from typing import Any
-
 import dagster as dg
 import pandas as pd
 
-from jira_insights_pipeline.assets.metadata import (
-    markdown_preview,
-    table_metadata,
-    validation_failure,
+from jira_insights_pipeline.assets.metadata import markdown_preview
+from jira_insights_pipeline.assets.metric_tables import (
+    METRIC_ASSET_OPTIONS,
+    figure,
+    metric_output,
+    named_sprints,
+    threshold_check,
+    validated,
 )
-from jira_insights_pipeline.metrics.commitments import recent_sprints, worst_commitments
 from jira_insights_pipeline.metrics.commitments import sprint_commitments as build_commitments
+from jira_insights_pipeline.metrics.commitments import worst_commitments
+from jira_insights_pipeline.metrics.issue_history import recent_sprints
 from jira_insights_pipeline.metrics.scope import sprint_scope_changes as build_scope_changes
 from jira_insights_pipeline.metrics.scope import worst_scope_changes
 from jira_insights_pipeline.metrics.velocity import sprint_velocity as build_velocity
 from jira_insights_pipeline.metrics.velocity import worst_velocity
 from jira_insights_pipeline.resources.settings import PipelineSettings
-from jira_insights_pipeline.schemas import SPRINT_METRIC_SCHEMAS
-from jira_insights_pipeline.validation import TableValidationError, validate_table
-
-METRICS_GROUP = "metrics"
-_ASSET_OPTIONS: dict[str, Any] = {
-    "group_name": METRICS_GROUP,
-    "kinds": {"pandas", "duckdb"},
-    "metadata": {"schema": "metrics"},
-}
-
-
-def _validated(table: str, frame: pd.DataFrame) -> pd.DataFrame:
-    try:
-        return validate_table(SPRINT_METRIC_SCHEMAS[table], frame, table)
-    except TableValidationError as error:
-        raise validation_failure(error) from None
-
-
-def _figure(value: float | None) -> float | None:
-    return None if value is None or pd.isna(value) else round(float(value), 4)
-
-
-def _named_sprints(rows: pd.DataFrame, describe: str) -> str:
-    return "; ".join(
-        f"board {_board(row.board_id)}, {row.sprint_name} (sprint {int(row.sprint_id)}): "
-        + describe.format(row=row)
-        for row in rows.itertuples(index=False)
-    )
-
-
-def _board(board_id: object) -> str:
-    # Read back from DuckDB, a nullable id column may arrive as floats (1.0) or with nulls.
-    return "none" if pd.isna(board_id) else str(int(board_id))
-
 
 # --------------------------------------------------------------------------------------------
 # Scope changes
 # --------------------------------------------------------------------------------------------
 
 
-@dg.asset(**_ASSET_OPTIONS)
+@dg.asset(**METRIC_ASSET_OPTIONS)
 def sprint_scope_changes(
     jira_snapshot: pd.DataFrame,
     jira_sprints: pd.DataFrame,
@@ -83,7 +52,7 @@ def sprint_scope_changes(
     criteria length at both ends and its growth, size class at both ends and `became_large`
     (a small story that ended large)."""
     as_of = pipeline_settings.as_of_for(jira_snapshot)
-    table = _validated(
+    table = validated(
         "sprint_scope_changes",
         build_scope_changes(
             jira_sprints,
@@ -96,20 +65,17 @@ def sprint_scope_changes(
             pipeline_settings.thresholds(),
         ),
     )
-    return dg.Output(
+    return metric_output(
         table,
-        metadata=table_metadata(
-            table,
-            preview=worst_scope_changes(table),
-            preview_label="stories that grew most",
-            extra={
-                "as_of": as_of.isoformat(),
-                "grown_stories": int(table["grew"].sum()),
-                "became_large": int(table["became_large"].sum()),
-                "added_after_start": int(table["added_after_start"].sum()),
-                "removed": int(table["removed"].sum()),
-            },
-        ),
+        as_of,
+        preview=worst_scope_changes(table),
+        preview_label="stories that grew most",
+        figures={
+            "grown_stories": int(table["grew"].sum()),
+            "became_large": int(table["became_large"].sum()),
+            "added_after_start": int(table["added_after_start"].sum()),
+            "removed": int(table["removed"].sum()),
+        },
     )
 
 
@@ -118,7 +84,7 @@ def sprint_scope_changes(
 # --------------------------------------------------------------------------------------------
 
 
-@dg.asset(**_ASSET_OPTIONS)
+@dg.asset(**METRIC_ASSET_OPTIONS)
 def sprint_commitments(
     jira_snapshot: pd.DataFrame,
     sprint_scope_changes: pd.DataFrame,
@@ -132,25 +98,22 @@ def sprint_commitments(
     `sprint_scope_changes`, so the per-issue rows and the sprint sums always agree."""
     as_of = pipeline_settings.as_of_for(jira_snapshot)
     thresholds = pipeline_settings.thresholds()
-    table = _validated(
+    table = validated(
         "sprint_commitments",
         build_commitments(sprint_scope_changes, jira_sprints, as_of, thresholds),
     )
     recent = recent_sprints(table)
-    return dg.Output(
+    return metric_output(
         table,
-        metadata=table_metadata(
-            table,
-            preview=worst_commitments(table),
-            preview_label="sprints in trouble first",
-            extra={
-                "as_of": as_of.isoformat(),
-                "max_recent_grown_story_share": _figure(recent["grown_story_share"].max()),
-                "min_recent_say_do_ratio": _figure(recent["say_do_ratio"].min()),
-                "scope_creep_sprints": int(table["scope_creep_alert"].sum()),
-                "grown_story_share_alert": thresholds.grown_story_share_alert,
-            },
-        ),
+        as_of,
+        preview=worst_commitments(table),
+        preview_label="sprints in trouble first",
+        figures={
+            "max_recent_grown_story_share": figure(recent["grown_story_share"].max()),
+            "min_recent_say_do_ratio": figure(recent["say_do_ratio"].min()),
+            "scope_creep_sprints": int(table["scope_creep_alert"].sum()),
+            "grown_story_share_alert": thresholds.grown_story_share_alert,
+        },
     )
 
 
@@ -167,40 +130,34 @@ def sprint_scope_creep_within_threshold(
     thresholds = pipeline_settings.thresholds()
     judged = recent_sprints(sprint_commitments)
     crossed = judged.loc[judged["grown_story_share"].gt(thresholds.grown_story_share_alert)]
-    passed = crossed.empty
     share = f"{thresholds.grown_story_share_alert:.0%}"
     growth = f"{thresholds.growth_pct:.0f}%"
-    return dg.AssetCheckResult(
-        passed=passed,
+    return threshold_check(
+        crossed,
         severity=dg.AssetCheckSeverity.WARN,
-        description=(
+        passed_description=(
             f"No recent sprint had more than {share} of its stories grow by more than {growth}."
-            if passed
-            else f"More than {share} of committed stories grew by more than {growth}: "
-            + _named_sprints(
-                crossed,
-                "{row.grown_stories} of {row.estimated_committed_stories} stories "
-                "({row.grown_story_share:.0%})",
-            )
         ),
-        metadata={
-            "max_grown_story_share": _figure(judged["grown_story_share"].max()),
+        failed_description=f"More than {share} of committed stories grew by more than {growth}: "
+        + named_sprints(
+            crossed,
+            "{row.grown_stories} of {row.estimated_committed_stories} stories "
+            "({row.grown_story_share:.0%})",
+        ),
+        figures={
+            "max_grown_story_share": figure(judged["grown_story_share"].max()),
             "threshold": thresholds.grown_story_share_alert,
             "growth_pct_threshold": thresholds.growth_pct,
             "judged_sprints": len(judged),
-            "crossed": markdown_preview(
-                crossed[
-                    [
-                        "board_id",
-                        "sprint_id",
-                        "sprint_name",
-                        "grown_stories",
-                        "estimated_committed_stories",
-                        "grown_story_share",
-                    ]
-                ]
-            ),
         },
+        crossed_columns=[
+            "board_id",
+            "sprint_id",
+            "sprint_name",
+            "grown_stories",
+            "estimated_committed_stories",
+            "grown_story_share",
+        ],
     )
 
 
@@ -209,7 +166,7 @@ def sprint_scope_creep_within_threshold(
 # --------------------------------------------------------------------------------------------
 
 
-@dg.asset(**_ASSET_OPTIONS)
+@dg.asset(**METRIC_ASSET_OPTIONS)
 def sprint_velocity(
     jira_snapshot: pd.DataFrame,
     sprint_commitments: pd.DataFrame,
@@ -222,35 +179,31 @@ def sprint_velocity(
     sprint's completed points (seeded resampling of the last sprints)."""
     as_of = pipeline_settings.as_of_for(jira_snapshot)
     thresholds = pipeline_settings.thresholds()
-    table = _validated(
+    table = validated(
         "sprint_velocity",
         build_velocity(sprint_commitments, jira_sprints, as_of, thresholds),
     )
     latest = table.loc[table["latest_closed"]]
-    return dg.Output(
+    forecasts = latest[
+        [
+            "board_id",
+            "forecast_sprint_name",
+            "forecast_sprints_used",
+            "forecast_p50_points",
+            "forecast_p85_points",
+        ]
+    ]
+    return metric_output(
         table,
-        metadata=table_metadata(
-            table,
-            preview=worst_velocity(table),
-            preview_label="velocity drops first",
-            extra={
-                "as_of": as_of.isoformat(),
-                "min_latest_velocity_ratio": _figure(latest["velocity_ratio"].min()),
-                "velocity_drops": int(table["velocity_drop"].sum()),
-                "velocity_drop_ratio": thresholds.velocity_drop_ratio,
-                "forecasts": markdown_preview(
-                    latest[
-                        [
-                            "board_id",
-                            "forecast_sprint_name",
-                            "forecast_sprints_used",
-                            "forecast_p50_points",
-                            "forecast_p85_points",
-                        ]
-                    ]
-                ),
-            },
-        ),
+        as_of,
+        preview=worst_velocity(table),
+        preview_label="velocity drops first",
+        figures={
+            "min_latest_velocity_ratio": figure(latest["velocity_ratio"].min()),
+            "velocity_drops": int(table["velocity_drop"].sum()),
+            "velocity_drop_ratio": thresholds.velocity_drop_ratio,
+            "forecasts": markdown_preview(forecasts),
+        },
     )
 
 
@@ -266,37 +219,31 @@ def sprint_velocity_holds(
     thresholds = pipeline_settings.thresholds()
     judged = sprint_velocity.loc[sprint_velocity["latest_closed"].astype(bool)]
     crossed = judged.loc[judged["velocity_drop"].astype(bool)]
-    passed = crossed.empty
     ratio = f"{thresholds.velocity_drop_ratio:.0%}"
-    return dg.AssetCheckResult(
-        passed=passed,
+    return threshold_check(
+        crossed,
         severity=dg.AssetCheckSeverity.WARN,
-        description=(
+        passed_description=(
             f"No board's last closed sprint fell below {ratio} of its previous velocity."
-            if passed
-            else f"Velocity fell below {ratio} of the previous {thresholds.velocity_window} "
-            "sprints' mean: "
-            + _named_sprints(
-                crossed,
-                "{row.completed_points:g} points against a mean of "
-                "{row.previous_mean_points:.1f} ({row.velocity_ratio:.0%})",
-            )
         ),
-        metadata={
-            "min_velocity_ratio": _figure(judged["velocity_ratio"].min()),
+        failed_description=f"Velocity fell below {ratio} of the previous "
+        f"{thresholds.velocity_window} sprints' mean: "
+        + named_sprints(
+            crossed,
+            "{row.completed_points:g} points against a mean of "
+            "{row.previous_mean_points:.1f} ({row.velocity_ratio:.0%})",
+        ),
+        figures={
+            "min_velocity_ratio": figure(judged["velocity_ratio"].min()),
             "threshold": thresholds.velocity_drop_ratio,
             "judged_sprints": len(judged),
-            "crossed": markdown_preview(
-                crossed[
-                    [
-                        "board_id",
-                        "sprint_id",
-                        "sprint_name",
-                        "completed_points",
-                        "previous_mean_points",
-                        "velocity_ratio",
-                    ]
-                ]
-            ),
         },
+        crossed_columns=[
+            "board_id",
+            "sprint_id",
+            "sprint_name",
+            "completed_points",
+            "previous_mean_points",
+            "velocity_ratio",
+        ],
     )

@@ -12,21 +12,16 @@ scope-creep alert.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from jira_insights_pipeline.metrics.defects import STORY_TYPE_PATTERN
-from jira_insights_pipeline.metrics.issue_history import names_matching, utc_instant
+from jira_insights_pipeline.metrics.issue_history import SPRINT_COLUMNS, names_matching, utc_instant
+from jira_insights_pipeline.metrics.ranking import alerts_first
 from jira_insights_pipeline.metrics.sprint_frame import sprint_periods
 from jira_insights_pipeline.metrics.thresholds import Thresholds
 
 COMMITMENT_COLUMNS = [
-    "board_id",
-    "sprint_id",
-    "sprint_name",
-    "sprint_state",
-    "sprint_start",
-    "sprint_end",
+    *SPRINT_COLUMNS,
     "committed_points",
     "committed_issues",
     "added_points",
@@ -97,9 +92,7 @@ def sprint_commitments(
         }
     )
     sums = parts.groupby("sprint_id", sort=False).sum()
-    table = periods[
-        ["board_id", "sprint_id", "sprint_name", "sprint_state", "sprint_start", "sprint_end"]
-    ].merge(sums, left_on="sprint_id", right_index=True, how="left")
+    table = periods[SPRINT_COLUMNS].merge(sums, left_on="sprint_id", right_index=True, how="left")
     count_columns = [c for c in sums.columns if c.endswith("_issues") or c.endswith("_stories")]
     point_columns = [c for c in sums.columns if c not in count_columns]
     table[count_columns] = table[count_columns].fillna(0).astype("int64")
@@ -115,25 +108,8 @@ def sprint_commitments(
     return table[COMMITMENT_COLUMNS].reset_index(drop=True)
 
 
-def recent_sprints(table: pd.DataFrame) -> pd.DataFrame:
-    """The sprints a Scrum Master acts on now: per board, the active sprint(s) and the latest
-    closed one. The threshold checks judge these, so an old sprint does not alarm forever."""
-    closed = table.loc[table["sprint_state"].eq("closed")]
-    latest_closed = (
-        closed.sort_values(["sprint_end", "sprint_id"])
-        .groupby("board_id", dropna=False, sort=False)
-        .tail(1)
-    )
-    active = table.loc[table["sprint_state"].eq("active")]
-    chosen = pd.concat([latest_closed, active])
-    return table.loc[table.index.isin(chosen.index)]
-
-
 def worst_commitments(table: pd.DataFrame, rows: int = 10) -> pd.DataFrame:
     """Sprints in trouble first: scope-creep alerts, then the lowest say/do ratio."""
-    ranked = table.assign(_say_do=table["say_do_ratio"].fillna(np.inf)).sort_values(
-        ["scope_creep_alert", "_say_do"], ascending=[False, True], kind="stable"
-    )
     columns = [
         "board_id",
         "sprint_name",
@@ -145,4 +121,4 @@ def worst_commitments(table: pd.DataFrame, rows: int = 10) -> pd.DataFrame:
         "grown_story_share",
         "scope_creep_alert",
     ]
-    return ranked.head(rows)[columns]
+    return alerts_first(table, "scope_creep_alert", "say_do_ratio", columns, rows)

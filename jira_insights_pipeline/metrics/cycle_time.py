@@ -14,6 +14,7 @@ import pandas as pd
 from jira_insights_pipeline.metrics.issue_history import (
     DONE,
     IN_PROGRESS,
+    SPRINT_COLUMNS,
     current_run_start,
     days_between,
     sprint_containing,
@@ -158,12 +159,7 @@ def cycle_time_trends(
     return trends.sort_values(["board_id", "sprint_start", "sprint_id"]).reset_index(drop=True)[
         [
             "as_of",
-            "board_id",
-            "sprint_id",
-            "sprint_name",
-            "sprint_state",
-            "sprint_start",
-            "sprint_end",
+            *SPRINT_COLUMNS,
             "finished_issues",
             "median_cycle_time_days",
             "p85_cycle_time_days",

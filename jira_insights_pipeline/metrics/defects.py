@@ -14,6 +14,7 @@ import pandas as pd
 
 from jira_insights_pipeline.metrics.issue_history import (
     DONE,
+    SPRINT_COLUMNS,
     names_matching,
     sprint_containing,
     sprint_windows,
@@ -284,12 +285,7 @@ def defect_escape_rates(
     return rates[
         [
             "as_of",
-            "board_id",
-            "sprint_id",
-            "sprint_name",
-            "sprint_state",
-            "sprint_start",
-            "sprint_end",
+            *SPRINT_COLUMNS,
             "bugs_found",
             "production_bugs",
             "qa_bugs",

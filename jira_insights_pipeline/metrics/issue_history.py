@@ -12,6 +12,15 @@ import numpy as np
 import pandas as pd
 
 ONE_DAY = pd.Timedelta(days=1)
+# The columns, in this order, that every per-sprint metric table starts with.
+SPRINT_COLUMNS = [
+    "board_id",
+    "sprint_id",
+    "sprint_name",
+    "sprint_state",
+    "sprint_start",
+    "sprint_end",
+]
 IN_PROGRESS = "indeterminate"
 DONE = "done"
 
@@ -67,6 +76,28 @@ def sprint_windows(sprints: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     )
     windows = windows.loc[started.to_numpy()]
     return windows.sort_values(["board_id", "sprint_start", "sprint_id"]).reset_index(drop=True)
+
+
+def latest_closed_sprints(table: pd.DataFrame) -> pd.DataFrame:
+    """Per board, the sprint closed last by "as of" (rows of a per-sprint table with
+    `SPRINT_COLUMNS`, in the table's order). The cycle-time check judges only these: a running
+    sprint's first finished issues are mostly ones carried over from the sprint before,
+    whose long cycle times would raise false alarms."""
+    closed = table.loc[table["sprint_state"].eq("closed")]
+    latest = (
+        closed.sort_values(["sprint_end", "sprint_id"])
+        .groupby("board_id", dropna=False, sort=False)
+        .tail(1)
+    )
+    return table.loc[table.index.isin(latest.index)]
+
+
+def recent_sprints(table: pd.DataFrame) -> pd.DataFrame:
+    """The sprints a Scrum Master acts on now: per board, the active sprint(s) and the one closed
+    last (rows of a per-sprint table, in its order). The threshold checks judge these, so an old
+    sprint stays in the table as history but no longer raises an alert."""
+    latest_closed = table.index.isin(latest_closed_sprints(table).index)
+    return table.loc[latest_closed | table["sprint_state"].eq("active").to_numpy()]
 
 
 def sprint_containing(

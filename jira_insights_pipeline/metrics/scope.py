@@ -12,17 +12,12 @@ import numpy as np
 import pandas as pd
 
 from jira_insights_pipeline.metrics.acceptance_history import acceptance_criteria_lengths_at
-from jira_insights_pipeline.metrics.issue_history import utc_instant
+from jira_insights_pipeline.metrics.issue_history import SPRINT_COLUMNS, utc_instant
 from jira_insights_pipeline.metrics.sprint_frame import JUST_BEFORE, sprint_issue_frame
 from jira_insights_pipeline.metrics.thresholds import Thresholds
 
 SCOPE_COLUMNS = [
-    "board_id",
-    "sprint_id",
-    "sprint_name",
-    "sprint_state",
-    "sprint_start",
-    "sprint_end",
+    *SPRINT_COLUMNS,
     "issue_key",
     "issue_id",
     "issue_type",

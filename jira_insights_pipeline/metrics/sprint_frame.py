@@ -36,38 +36,41 @@ SIZE_MEDIUM = "medium"
 SIZE_LARGE = "large"
 SIZE_CLASSES = [SIZE_UNESTIMATED, SIZE_SMALL, SIZE_MEDIUM, SIZE_LARGE]
 
-FRAME_COLUMNS = [
-    "board_id",
-    "sprint_id",
-    "sprint_name",
-    "sprint_state",
-    "sprint_start",
-    "sprint_end",
-    "issue_id",
-    "issue_key",
-    "issue_type",
-    "entered_at",
-    "left_at",
-    "in_sprint_at_start",
-    "in_sprint_at_end",
-    "added_after_start",
-    "removed",
-    "points_at_start",
-    "points_at_end",
-    "estimated_at_start",
-    "estimated_at_end",
-    "done_at_end",
-    "completed_outside",
-    "committed",
-    "completed",
-    "not_completed",
-    "carried_over",
-    "growth_pct",
-    "grew",
-    "size_at_start",
-    "size_at_end",
-    "became_large",
-]
+_INSTANT = "datetime64[ns, UTC]"
+# Each column of the (sprint, issue) frame, in order, with the dtype it has even when empty.
+FRAME_DTYPES: dict[str, object] = {
+    "board_id": "Int64",
+    "sprint_id": "int64",
+    "sprint_name": object,
+    "sprint_state": object,
+    "sprint_start": _INSTANT,
+    "sprint_end": _INSTANT,
+    "issue_id": object,
+    "issue_key": object,
+    "issue_type": object,
+    "entered_at": _INSTANT,
+    "left_at": _INSTANT,
+    "in_sprint_at_start": bool,
+    "in_sprint_at_end": bool,
+    "added_after_start": bool,
+    "removed": bool,
+    "points_at_start": float,
+    "points_at_end": float,
+    "estimated_at_start": bool,
+    "estimated_at_end": bool,
+    "done_at_end": bool,
+    "completed_outside": bool,
+    "committed": bool,
+    "completed": bool,
+    "not_completed": bool,
+    "carried_over": bool,
+    "growth_pct": float,
+    "grew": bool,
+    "size_at_start": object,
+    "size_at_end": object,
+    "became_large": bool,
+}
+FRAME_COLUMNS = list(FRAME_DTYPES)
 
 
 def sprint_periods(jira_sprints: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -141,31 +144,7 @@ def _column(values: pd.Series) -> pd.Series:
 
 
 def _empty_frame() -> pd.DataFrame:
-    frame = pd.DataFrame({column: pd.Series(dtype=object) for column in FRAME_COLUMNS})
-    for column in ("sprint_start", "sprint_end", "entered_at", "left_at"):
-        frame[column] = pd.Series(dtype="datetime64[ns, UTC]")
-    for column in ("points_at_start", "points_at_end", "growth_pct"):
-        frame[column] = pd.Series(dtype=float)
-    frame["board_id"] = pd.Series(dtype="Int64")
-    frame["sprint_id"] = pd.Series(dtype="int64")
-    for column in (
-        "in_sprint_at_start",
-        "in_sprint_at_end",
-        "added_after_start",
-        "removed",
-        "estimated_at_start",
-        "estimated_at_end",
-        "done_at_end",
-        "completed_outside",
-        "committed",
-        "completed",
-        "not_completed",
-        "carried_over",
-        "grew",
-        "became_large",
-    ):
-        frame[column] = pd.Series(dtype=bool)
-    return frame
+    return pd.DataFrame({column: pd.Series(dtype=dtype) for column, dtype in FRAME_DTYPES.items()})
 
 
 def _sprint_spans(

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from jira_insights_pipeline.metrics.issue_history import utc_column, utc_instant
+from jira_insights_pipeline.metrics.ranking import alerts_first
 from jira_insights_pipeline.metrics.sprint_frame import sprint_periods
 from jira_insights_pipeline.metrics.thresholds import Thresholds
 
@@ -21,7 +22,8 @@ from jira_insights_pipeline.metrics.thresholds import Thresholds
 P85_PERCENTILE = 15.0
 P50_PERCENTILE = 50.0
 
-VELOCITY_COLUMNS = [
+# What `velocity_from_completed` needs of each closed sprint: the two bars of the velocity chart.
+CLOSED_SPRINT_COLUMNS = [
     "board_id",
     "sprint_id",
     "sprint_name",
@@ -29,6 +31,9 @@ VELOCITY_COLUMNS = [
     "sprint_end",
     "committed_points",
     "completed_points",
+]
+VELOCITY_COLUMNS = [
+    *CLOSED_SPRINT_COLUMNS,
     "previous_mean_points",
     "velocity_ratio",
     "velocity_drop",
@@ -85,24 +90,13 @@ def velocity_from_completed(
     as_of: pd.Timestamp,
     thresholds: Thresholds,
 ) -> pd.DataFrame:
-    """The velocity table from one row per closed sprint (`board_id`, `sprint_id`,
-    `sprint_name`, `sprint_start`, `sprint_end`, `committed_points`, `completed_points`) and
-    each board's upcoming sprint (`board_id`, `sprint_id`, `sprint_name`; may be empty).
+    """The velocity table from one row per closed sprint (`CLOSED_SPRINT_COLUMNS`) and each
+    board's upcoming sprint (`board_id`, `sprint_id`, `sprint_name`; may be empty).
 
     Sprints are ordered by when they closed. `previous_mean_points` needs `velocity_window`
     earlier sprints (null before that, and then no drop is claimed).
     """
-    table = closed[
-        [
-            "board_id",
-            "sprint_id",
-            "sprint_name",
-            "sprint_start",
-            "sprint_end",
-            "committed_points",
-            "completed_points",
-        ]
-    ].copy()
+    table = closed[CLOSED_SPRINT_COLUMNS].copy()
     table["board_id"] = table["board_id"].astype("Int64")
     table = table.sort_values(
         ["board_id", "sprint_end", "sprint_start", "sprint_id"], kind="stable"
@@ -167,9 +161,6 @@ def forecast_points(
 
 def worst_velocity(table: pd.DataFrame, rows: int = 10) -> pd.DataFrame:
     """Drops first, then the lowest ratio to the previous mean."""
-    ranked = table.assign(_ratio=table["velocity_ratio"].fillna(np.inf)).sort_values(
-        ["velocity_drop", "_ratio"], ascending=[False, True], kind="stable"
-    )
     columns = [
         "board_id",
         "sprint_name",
@@ -180,4 +171,4 @@ def worst_velocity(table: pd.DataFrame, rows: int = 10) -> pd.DataFrame:
         "forecast_p50_points",
         "forecast_p85_points",
     ]
-    return ranked.head(rows)[columns]
+    return alerts_first(table, "velocity_drop", "velocity_ratio", columns, rows)
