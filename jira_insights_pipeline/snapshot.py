@@ -19,6 +19,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
+import orjson
+
 META_FILE = "meta.json"
 FIELDS_FILE = "fields.json"
 STATUSES_FILE = "statuses.json"
@@ -107,15 +109,16 @@ class Snapshot:
         """Yields each issue as Jira returned it; a broken line names the file and line."""
         path = self.issues_path
         opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rt", encoding="utf-8") as lines:
+        with opener(path, "rb") as lines:
             for number, line in enumerate(lines, start=1):
                 if not line.strip():
                     continue
                 try:
-                    issue = json.loads(line)
-                except json.JSONDecodeError as error:
+                    # orjson: parsing is about half the staging time at 100k issues.
+                    issue = orjson.loads(line)
+                except orjson.JSONDecodeError as error:
                     raise SnapshotError(
-                        f"{path}, line {number}: not valid JSON ({error.msg}). Each line of the "
+                        f"{path}, line {number}: not valid JSON ({error}). Each line of the "
                         "issues file must be one issue as Jira's issue endpoint returns it."
                     ) from error
                 if not isinstance(issue, dict) or "key" not in issue or "fields" not in issue:
