@@ -62,8 +62,18 @@ def test_dagster_validates_the_workspace(tmp_path: Path) -> None:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        env={"PATH": str(Path(sys.executable).parent), "DAGSTER_HOME": str(tmp_path)},
+        env={
+            "PATH": str(Path(sys.executable).parent),
+            "DAGSTER_HOME": str(tmp_path),
+            "LANG": "C.UTF-8",
+        },
         timeout=300,
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
-    assert "Validation successful" in completed.stdout + completed.stderr
+    output = completed.stdout + completed.stderr
+    assert "Validation successful" in output
+    # In validation mode the code location lists what runs on its own.
+    assert "schedule daily_full_refresh: 0 8 * * * (UTC)" in output
+    assert "schedule hourly_incremental_refresh: 30 * * * * (UTC)" in output
+    assert "sensor metric_threshold_alerts" in output
+    assert "sensor scheduled_run_failure_alerts" in output

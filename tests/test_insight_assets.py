@@ -1,0 +1,179 @@
+"""The insight assets in real Dagster runs, on the hand-made four-board metric tables.
+
+Covers: the six JSON files and their UI metadata (markdown, counts per severity), the feed's
+order, template-only mode, and that one run loads the model once, proven in a real job run with
+the multiprocess executor (each step is its own process there, so separate insight assets would
+each load the model; the one multi-asset loads it once).
+"""
+
+import json
+import os
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from jira_insights_pipeline.assets.insights import (
+    FEED_ASSET,
+    INPUT_TABLES,
+    USE_CASE_ASSETS,
+    insights,
+)
+from jira_insights_pipeline.insights import demo_tables
+from jira_insights_pipeline.insights.documents import validate_document
+from jira_insights_pipeline.insights.io_manager import InsightsIOManager
+from jira_insights_pipeline.resources.llm import Completion, LlamaModelResource
+from jira_insights_pipeline.resources.settings import PipelineSettings
+
+LOAD_LOG_ENV = "INSIGHT_TEST_LOAD_LOG"
+DATA_DIR_ENV = "INSIGHT_TEST_DATA_DIR"
+
+
+class LoadCountingModel(LlamaModelResource):
+    """The real resource, loading a stand-in instead of weights and answering from the facts'
+    key placeholder, and logging each load (with its process id) to `load_log`."""
+
+    load_log: str
+
+    def _load_model(self, path: Path) -> object:
+        with open(self.load_log, "a", encoding="utf-8") as log:
+            log.write(f"{os.getpid()}\n")
+        return object()
+
+    @property
+    def model_file_name(self) -> str:
+        return "counting.gguf"
+
+    def complete(self, messages, grammar, seed, temperature=None) -> Completion:
+        self.llama()  # the lazy, once-per-process load the real `complete` does
+        # The first key fact the grammar offers, e.g. `escape_rate}` or `forecast_p85} points`.
+        key_tail = grammar.split("keytail ::= ")[1].split('"')[1]
+        answer = {
+            "message": "The team should look at {" + key_tail + " soon.",
+            "recommendations": ["Discuss it at the next retrospective."],
+        }
+        return Completion(json.dumps(answer), 50, 10, 0.0)
+
+
+@dg.multi_asset(outs={name: dg.AssetOut() for name in INPUT_TABLES})
+def demo_metric_tables():
+    """The upstream tables, in one step to keep the multiprocess run short."""
+    tables = demo_tables.four_board_tables()
+    for name in INPUT_TABLES:
+        yield dg.Output(getattr(tables, name), output_name=name)
+
+
+def _resources(data_dir: Path, llm: LlamaModelResource) -> dict:
+    return {
+        "llm": llm,
+        "pipeline_settings": PipelineSettings(data_dir=str(data_dir)),
+        "insights_io_manager": InsightsIOManager(data_dir=str(data_dir)),
+        "io_manager": dg.FilesystemIOManager(base_dir=str(data_dir / "storage")),
+    }
+
+
+def load_counting_job() -> dg.JobDefinition:
+    """A job over the demo tables and the insight assets, run by the multiprocess executor
+    (module level, so Dagster can rebuild it in each step process)."""
+    data_dir = Path(os.environ[DATA_DIR_ENV])
+    definitions = dg.Definitions(
+        assets=[demo_metric_tables, insights],
+        jobs=[
+            dg.define_asset_job(
+                "insights_job", selection="*", executor_def=dg.multiprocess_executor
+            )
+        ],
+        resources=_resources(
+            data_dir, LoadCountingModel(mode="on", load_log=os.environ[LOAD_LOG_ENV])
+        ),
+    )
+    return definitions.resolve_job_def("insights_job")
+
+
+def _materialize(tmp_path: Path, llm: LlamaModelResource) -> dg.ExecuteInProcessResult:
+    return dg.materialize(
+        [demo_metric_tables, insights],
+        resources=_resources(tmp_path, llm),
+    )
+
+
+def _metadata(result: dg.ExecuteInProcessResult, asset: str) -> dict:
+    (event,) = [
+        e for e in result.get_asset_materialization_events() if e.asset_key == dg.AssetKey(asset)
+    ]
+    return {key: value.value for key, value in event.materialization.metadata.items()}
+
+
+def test_one_run_writes_six_validated_files(tmp_path: Path) -> None:
+    llm = LoadCountingModel(mode="on", load_log=str(tmp_path / "loads.log"))
+    result = _materialize(tmp_path, llm)
+    assert result.success
+    folder = tmp_path / "insights"
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        f"{name}.json" for name in [*USE_CASE_ASSETS, FEED_ASSET]
+    )
+    feed = json.loads((folder / "insights_feed.json").read_text())
+    validate_document(feed)
+    assert feed["count"] == 24
+    assert {item["generated_by"] for item in feed["insights"]} == {"model"}
+    assert feed["insights"][0]["severity"] == "error"
+    assert feed["insights"][0]["message"] == (
+        "The team should look at 8 soon."  # {bugs_found} of Payments, filled from its facts
+    )
+    assert feed["insights"][0]["model"]["file"] == "counting.gguf"
+    scope = json.loads((folder / "scope_creep_insights.json").read_text())
+    assert scope["count"] == 8 and {i["type"] for i in scope["insights"]} == {"scope_creep"}
+
+
+def test_each_asset_shows_its_insights_and_severity_counts(tmp_path: Path) -> None:
+    llm = LoadCountingModel(mode="on", load_log=str(tmp_path / "loads.log"))
+    result = _materialize(tmp_path, llm)
+    leakage = _metadata(result, "defect_leakage_insights")
+    assert (leakage["error"], leakage["warning"], leakage["info"]) == (1, 0, 3)
+    assert leakage["dagster/row_count"] == 4
+    assert leakage["model_written"] == 4
+    assert leakage["model_file"] == "counting.gguf"
+    assert "### ERROR: Bugs escaped to production from PAY Sprint 23" in leakage["insights"]
+    assert "The team should look at 8 soon." in leakage["insights"]
+    assert "Evidence: PAY-930" in leakage["insights"]
+    assert "| insight | written by | attempts | seconds |" in leakage["timings"]
+    feed = _metadata(result, FEED_ASSET)
+    assert (feed["error"], feed["warning"], feed["info"]) == (1, 7, 16)
+    assert feed["path"].endswith("insights/insights_feed.json")
+
+
+def test_with_the_model_off_templates_write_everything(tmp_path: Path) -> None:
+    llm = LoadCountingModel(mode="off", load_log=str(tmp_path / "loads.log"))
+    result = _materialize(tmp_path, llm)
+    assert result.success
+    feed = json.loads((tmp_path / "insights" / "insights_feed.json").read_text())
+    assert {item["generated_by"] for item in feed["insights"]} == {"template"}
+    assert {item["model"] is None for item in feed["insights"]} == {True}
+    assert not (tmp_path / "loads.log").exists()
+
+
+def test_the_model_loads_once_per_multiprocess_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load_log = tmp_path / "loads.log"
+    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path))
+    monkeypatch.setenv(LOAD_LOG_ENV, str(load_log))
+    # Step processes rebuild the job by importing this module from the working directory.
+    monkeypatch.chdir(Path(__file__).parent)
+    with dg.instance_for_test() as instance:
+        result = dg.execute_job(dg.reconstructable(load_counting_job), instance=instance)
+        assert result.success
+        step_pids = {
+            event.pid
+            for event in result.all_events
+            if event.event_type == dg.DagsterEventType.STEP_START
+        }
+    # The upstream tables and the insights ran as two steps in two processes...
+    assert len(step_pids) == 2
+    assert os.getpid() not in step_pids
+    # ...and the model was loaded exactly once, in the insight step's process.
+    loads = load_log.read_text().split()
+    assert len(loads) == 1
+    assert int(loads[0]) in step_pids
+    feed = json.loads((tmp_path / "insights" / "insights_feed.json").read_text())
+    assert feed["count"] == 24

@@ -1,0 +1,184 @@
+"""The HTML insights report: the `insights_report` asset materialized by the real Definitions on
+the bundled sample site (boards ordered by severity, each with its key figures marked where they
+crossed a threshold and its insights with evidence linked to Jira), the escaping of text that
+came from Jira or the model, the page with nothing to show yet, refusal of a broken insight file,
+and a real render by headless Chromium."""
+
+from __future__ import annotations
+
+import struct
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+import pytest
+from automation_runs import materialize
+
+from jira_insights_pipeline.assets.report import read_insights, report_path
+from jira_insights_pipeline.metrics.thresholds import Thresholds
+from jira_insights_pipeline.report.render import ReportTables, render_report, report_context
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+class Sections(HTMLParser):
+    """The page's board sections in order, each with its text and the parts that matter."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.order: list[str] = []
+        self.text: dict[str, str] = {}
+        self.alert_figures: dict[str, list[str]] = {}
+        self.links: list[str] = []
+        self._section: str | None = None
+        self._figure_alert = False
+        self._capture: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag == "section" and (attributes.get("id") or "").startswith("board-"):
+            self._section = attributes["id"]
+            self.order.append(self._section)
+            self.text[self._section] = ""
+            self.alert_figures[self._section] = []
+        classes = (attributes.get("class") or "").split()
+        if tag == "div" and "figure" in classes:
+            self._figure_alert = "alert" in classes
+            self._capture = []
+        if tag == "a" and attributes.get("href"):
+            self.links.append(attributes["href"] or "")
+
+    def handle_data(self, data: str) -> None:
+        if self._section:
+            self.text[self._section] += data
+            if self._figure_alert:
+                self._capture.append(data.strip())
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "div" and self._figure_alert and len([c for c in self._capture if c]) >= 3:
+            label, value = [c for c in self._capture if c][:2]
+            assert self._section is not None
+            self.alert_figures[self._section].append(f"{label}={value}")
+            self._figure_alert = False
+        if tag == "section":
+            self._section = None
+
+
+@pytest.fixture(scope="module")
+def sample_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    data_dir = tmp_path_factory.mktemp("report") / "data"
+    with dg.instance_for_test() as instance:
+        result = materialize(instance, data_dir)
+        assert result.success
+        (event,) = [
+            e
+            for e in result.get_asset_materialization_events()
+            if e.asset_key == dg.AssetKey("insights_report")
+        ]
+        metadata = {k: v.value for k, v in event.materialization.metadata.items()}
+    return data_dir, metadata
+
+
+def test_the_sample_site_report(sample_report: tuple[Path, dict]) -> None:
+    data_dir, metadata = sample_report
+    page = report_path(data_dir).read_text(encoding="utf-8")
+    parsed = Sections()
+    parsed.feed(page)
+    # Most severe first: Payments (an error), then Mobile App, Checkout, and healthy Platform.
+    assert parsed.order == ["board-3", "board-2", "board-1", "board-4"]
+    pay = parsed.text["board-3"]
+    assert pay.index("Bugs escaped to production from PAY Sprint 26") < pay.index("Warnings")
+    assert "PAY-195" in pay and "found in production, linked to PAY-124" in pay
+    assert "https://sample-shop.atlassian.net/browse/PAY-195" in parsed.links
+    assert sorted(parsed.alert_figures["board-3"]) == [
+        "Commitment done=78%",
+        "Escape rate=40%",
+        "Hygiene score=58",
+    ]
+    assert sorted(parsed.alert_figures["board-2"]) == ["Commitment done=38%", "Velocity=16 pts"]
+    assert sorted(parsed.alert_figures["board-1"]) == [
+        "Median cycle time=7.6 d",
+        "Scope growth=42%",
+    ]
+    assert parsed.alert_figures["board-4"] == []
+    assert "Scope grew during CHK Sprint 16" in parsed.text["board-1"]
+    assert "Figures as of 20 Nov 2026, 09:00 UTC" in page
+    assert "<script" not in page
+
+    insights, files = read_insights(data_dir / "insights")
+    assert files == ["insights_feed.json"]
+    assert metadata["boards"] == 4
+    assert metadata["insights"] == len(insights)
+    assert metadata["error"] == sum(i["severity"] == "error" for i in insights) == 1
+    assert metadata["warning"] == sum(i["severity"] == "warning" for i in insights)
+    assert metadata["path"] == str(report_path(data_dir).resolve())
+
+
+def _empty_tables() -> ReportTables:
+    empty = pd.DataFrame()
+    return ReportTables(empty, empty, empty, empty, empty, empty)
+
+
+def test_text_from_jira_or_the_model_is_escaped() -> None:
+    hostile = {
+        "id": "scope_creep-0123456789abcdef",
+        "type": "scope_creep",
+        "severity": "warning",
+        "title": "<script>alert('title')</script>",
+        "message": "Grew & <b>shrank</b>",
+        "recommendations": ["<img src=x onerror=alert(1)>"],
+        "evidence": [{"issue_key": "CHK-1", "reason": '"><script>x</script>'}],
+        "board": {"id": 1, "name": "<i>CHK</i>"},
+        "sprint": {"id": 2, "name": "S & 2"},
+        "as_of": "2026-11-20T09:00:00+00:00",
+    }
+    page = render_report(
+        report_context(
+            [hostile], _empty_tables(), Thresholds(), as_of=None, site="javascript:alert(1)"
+        )
+    )
+    assert "<script" not in page and "<img" not in page and "<i>CHK" not in page
+    assert "&lt;script&gt;alert(&#39;title&#39;)&lt;/script&gt;" in page
+    assert "Grew &amp; &lt;b&gt;shrank&lt;/b&gt;" in page
+    assert 'href="javascript:' not in page, "a site that is not http(s) is not linked"
+    assert "/browse/CHK-1" not in page, "issue links only to an http(s) site"
+
+
+def test_a_report_with_nothing_yet(tmp_path: Path) -> None:
+    page = render_report(report_context([], _empty_tables(), Thresholds(), as_of=None, site=None))
+    assert "No boards yet" in page and "No metric tables yet" in page
+    assert read_insights(tmp_path) == ([], [])
+
+
+def test_a_broken_insight_file_fails_the_report(tmp_path: Path) -> None:
+    (tmp_path / "scope_creep_insights.json").write_text('{"asset": "scope_creep_insights"}')
+    with pytest.raises(dg.Failure, match="not a valid insights file"):
+        read_insights(tmp_path)
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (make system-deps)")
+def test_chromium_renders_the_page(sample_report: tuple[Path, dict], tmp_path: Path) -> None:
+    data_dir, _ = sample_report
+    png = tmp_path / "report.png"
+    completed = subprocess.run(
+        [
+            str(CHROMIUM),
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            f"--screenshot={png}",
+            "--window-size=1200,2000",
+            report_path(data_dir).resolve().as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert png.exists(), completed.stderr[-2000:]
+    header = png.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", header[16:24]) == (1200, 2000)
