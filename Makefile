@@ -22,9 +22,18 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
+# The run's full log goes to a file; the terminal gets progress, failures and the summary.
+DATA_DIR := $(or $(JIRA_INSIGHTS_DATA_DIR),data)
+DEMO_LOG := $(DATA_DIR)/demo-run.log
+
 demo: install
-	$(BIN)/dagster asset materialize -m jira_insights_pipeline.definitions --select '*'
-	$(BIN)/jira-insights summary
+	@mkdir -p $(DATA_DIR)
+	@echo "Materializing every asset on the bundled sample Jira site (full log: $(DEMO_LOG))"
+	@$(BIN)/dagster asset materialize -m jira_insights_pipeline.definitions --select '*' \
+		> $(DEMO_LOG) 2>&1 || { grep -E " - (ERROR|WARNING) - " $(DEMO_LOG) | tail -40; \
+		echo "The run failed; see $(DEMO_LOG)"; exit 1; }
+	@grep -E " - (ERROR|WARNING) - " $(DEMO_LOG) | cut -c1-240 || true
+	@$(BIN)/jira-insights summary
 
 dev: install
 	$(BIN)/dagster dev -w workspace.yaml

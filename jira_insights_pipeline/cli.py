@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Sequence
@@ -42,17 +43,32 @@ def summary(data_dir: Path) -> str:
         ).fetchall()
         for schema, table in tables:
             (count,) = connection.execute(f'select count(*) from "{schema}"."{table}"').fetchone()
-            lines.append(f"    {schema}.{table:<28} {count:>9,} rows")
+            lines.append(f"    {schema + '.' + table:<36} {count:>9,} rows")
     insights_dir = data_dir / "insights"
     if insights_dir.is_dir():
         lines.append(f"  insights:     {insights_dir.resolve()}")
         for path in sorted(insights_dir.glob("*.json")):
             lines.append(f"    {path.name}")
+    feed = insights_dir / "insights_feed.json"
+    if feed.is_file():
+        lines += _findings(json.loads(feed.read_text(encoding="utf-8")).get("insights", []))
     report = data_dir / "report" / "insights.html"
     if report.is_file():
         lines.append(f"  report:       {report.resolve()}")
     lines.append("Open the Dagster UI with `make dev` to see the runs and the asset graph.")
     return "\n".join(lines)
+
+
+def _findings(insights: list[dict]) -> list[str]:
+    """The insights that need attention, worst first, one line each."""
+    order = {"error": 0, "warning": 1}
+    alarms = sorted(
+        (i for i in insights if i.get("severity") in order), key=lambda i: order[i["severity"]]
+    )
+    healthy = len(insights) - len(alarms)
+    lines = [f"  findings:     {len(alarms)} need attention, {healthy} healthy"]
+    lines += [f"    [{i['severity']}] {i['title']}" for i in alarms]
+    return lines
 
 
 def main(argv: Sequence[str] | None = None) -> int:
