@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -30,6 +31,13 @@ ISSUES_FILE = "issues.jsonl"
 ISSUES_FILE_GZ = "issues.jsonl.gz"
 
 REQUIRED_FILES = (META_FILE, FIELDS_FILE, BOARDS_FILE, SPRINTS_FILE)
+
+# The leading run of top-level members with plain (string, number, literal) values, as
+# `write_snapshot` writes an issue: `{"expand":"...","id":"10001","self":"...","key":"AB-1",`.
+# Jira puts `id` and `key` before `fields`, so this finds them without parsing the whole issue.
+_JSON_STRING = rb'"(?:[^"\\]|\\.)*"'
+_JSON_PLAIN_VALUE = rb"(?:" + _JSON_STRING + rb"|-?[0-9][0-9.eE+-]*|true|false|null)"
+_SCALAR_MEMBERS_HEAD = re.compile(rb"\{(?:" + _JSON_STRING + rb":" + _JSON_PLAIN_VALUE + rb",)*")
 
 
 class SnapshotError(ValueError):
@@ -90,6 +98,20 @@ def _parse_instant(value: Any, what: str) -> datetime:
     return instant
 
 
+@dataclass(frozen=True)
+class IssueLine:
+    """One stored issue left encoded: its line exactly as stored, and the identity needed to
+    place it. Lets a merge pass unchanged issues through without decoding and re-encoding
+    them, which is almost all the time of an incremental run."""
+
+    issue_id: str
+    key: str
+    raw: bytes
+
+    def decode(self) -> dict[str, Any]:
+        return orjson.loads(self.raw)
+
+
 @dataclass
 class Snapshot:
     """A snapshot folder, read lazily: the small files at once, the issues as a stream."""
@@ -108,24 +130,64 @@ class Snapshot:
     def iter_issues(self) -> Iterator[dict[str, Any]]:
         """Yields each issue as Jira returned it; a broken line names the file and line."""
         path = self.issues_path
-        opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rb") as lines:
-            for number, line in enumerate(lines, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    # orjson: parsing is about half the staging time at 100k issues.
-                    issue = orjson.loads(line)
-                except orjson.JSONDecodeError as error:
-                    raise SnapshotError(
-                        f"{path}, line {number}: not valid JSON ({error}). Each line of the "
-                        "issues file must be one issue as Jira's issue endpoint returns it."
-                    ) from error
-                if not isinstance(issue, dict) or "key" not in issue or "fields" not in issue:
+        for number, line in _numbered_lines(path):
+            yield _decode_issue(line, path, number)
+
+    def iter_issue_lines(self) -> Iterator[IssueLine]:
+        """Yields each issue still encoded, with its id and key read from the start of its line
+        (the whole line is parsed only when they are not there). Unlike `iter_issues`, the
+        rest of a line is not checked to be valid JSON: this is for re-writing a snapshot
+        that `write_snapshot` wrote (compressed, gzip's checksum guards it against corruption)."""
+        path = self.issues_path
+        for number, line in _numbered_lines(path):
+            head = _scalar_members_head(line)
+            if "id" in head and "key" in head and line.rstrip().endswith(b"}"):
+                if b'"fields":' not in line:
                     raise SnapshotError(
                         f"{path}, line {number}: not a Jira issue (needs 'key' and 'fields')."
                     )
-                yield issue
+            else:
+                head = _decode_issue(line, path, number)
+            yield IssueLine(issue_id=str(head.get("id")), key=str(head["key"]), raw=line)
+
+
+def _numbered_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """The issues file's non-blank lines, numbered from 1 as an editor shows them."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as lines:
+        for number, line in enumerate(lines, start=1):
+            if line.strip():
+                yield number, line
+
+
+def _decode_issue(line: bytes, path: Path, number: int) -> dict[str, Any]:
+    try:
+        # orjson: parsing is about half the staging time at 100k issues.
+        issue = orjson.loads(line)
+    except orjson.JSONDecodeError as error:
+        raise SnapshotError(
+            f"{path}, line {number}: not valid JSON ({error}). Each line of the "
+            "issues file must be one issue as Jira's issue endpoint returns it."
+        ) from error
+    if not isinstance(issue, dict) or "key" not in issue or "fields" not in issue:
+        raise SnapshotError(f"{path}, line {number}: not a Jira issue (needs 'key' and 'fields').")
+    return issue
+
+
+def _scalar_members_head(line: bytes) -> dict[str, Any]:
+    """The top-level members with plain values that open an issue's line, decoded (empty when
+    the line does not open that way). Parsing this prefix costs microseconds; the whole issue,
+    with its changelog, costs a hundred times more."""
+    match = _SCALAR_MEMBERS_HEAD.match(line)
+    if match is None or match.end() == 1:
+        return {}
+    try:
+        # The prefix ends with the comma after its last complete member: close the object there.
+        head = orjson.loads(line[: match.end() - 1] + b"}")
+    except orjson.JSONDecodeError:
+        # Loosely matched but not JSON (a malformed number, say): let the full parse report it.
+        return {}
+    return head
 
 
 def _issues_path(root: Path) -> Path:
@@ -194,12 +256,16 @@ def write_snapshot(
     fields: list[dict[str, Any]],
     boards: list[dict[str, Any]],
     sprints: list[dict[str, Any]],
-    issues: Iterable[dict[str, Any]],
+    issues: Iterable[dict[str, Any] | bytes],
     statuses: list[dict[str, Any]] | None = None,
     compress: bool = True,
 ) -> Path:
     """Writes a snapshot folder atomically: into a temporary sibling, then renamed into place,
-    so a failure part-way leaves whatever was at `dest` before untouched."""
+    so a failure part-way leaves whatever was at `dest` before untouched.
+
+    Each of `issues` is a dict, encoded here, or `bytes`: one issue already encoded as a line
+    (an `IssueLine.raw` from `Snapshot.iter_issue_lines`), written unchanged, with a newline
+    added when it has none. Passing stored lines through keeps an incremental run cheap."""
     dest_path = Path(dest)
     dest_path.parent.mkdir(parents=True, exist_ok=True)
     staging_dir = Path(tempfile.mkdtemp(prefix=f".{dest_path.name}.", dir=dest_path.parent))
@@ -213,8 +279,11 @@ def write_snapshot(
         issues_file = staging_dir / (ISSUES_FILE_GZ if compress else ISSUES_FILE)
         with open(issues_file, "wb") as raw, _maybe_gzip(raw, compress) as stream:
             for issue in issues:
-                line = json.dumps(issue, ensure_ascii=False, separators=(",", ":")) + "\n"
-                stream.write(line.encode("utf-8"))
+                if isinstance(issue, bytes):
+                    stream.write(issue if issue.endswith(b"\n") else issue + b"\n")
+                else:
+                    line = json.dumps(issue, ensure_ascii=False, separators=(",", ":")) + "\n"
+                    stream.write(line.encode("utf-8"))
         _replace_dir(staging_dir, dest_path)
     except BaseException:
         shutil.rmtree(staging_dir, ignore_errors=True)

@@ -26,7 +26,7 @@ from jira_insights_pipeline.live.incremental import (
     updated_ms,
     updated_since_jql,
 )
-from jira_insights_pipeline.snapshot import load_snapshot
+from jira_insights_pipeline.snapshot import IssueLine, load_snapshot
 
 pytest_plugins = ["fake_jira.fixtures"]
 
@@ -82,6 +82,25 @@ def test_merge_replaces_by_id_keeps_newer_and_appends_new() -> None:
     assert merged[2] is edited
     assert merged[3] is stored[3]  # the stored one is newer than what came back
     assert updated_ms(merged[2]) == 1672531200000
+
+
+def test_merge_passes_stored_lines_through_and_decodes_only_the_changed() -> None:
+    stored = list(load_snapshot(IMPROVINGFLOW).iter_issues())
+    lines = list(load_snapshot(IMPROVINGFLOW).iter_issue_lines())
+    edited = copy.deepcopy(stored[2])
+    edited["fields"]["updated"] = "2023-01-01T00:00:00.000+0000"
+    stale = copy.deepcopy(stored[3])
+    stale["fields"]["updated"] = "2001-01-01T00:00:00.000+0000"
+    new = copy.deepcopy(stored[0])
+    new.update(id="99999", key="SP-99")
+    changed = {edited["id"]: edited, stale["id"]: stale, new["id"]: new}
+    merged = list(merge_issues(lines, changed))
+    assert merged[2] is edited
+    assert merged[-1] is new
+    # Kept stored issues, the one newer than what came back among them, stay encoded as stored.
+    kept = [item for index, item in enumerate(merged[:-1]) if index != 2]
+    assert kept == [line for index, line in enumerate(lines) if index != 2]
+    assert all(isinstance(item, IssueLine) for item in kept)
 
 
 def test_an_hourly_run_reads_only_what_changed_and_merges_it(

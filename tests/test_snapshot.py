@@ -93,6 +93,57 @@ def test_a_broken_issue_line_names_file_and_line(tmp_path: Path) -> None:
         list(snapshot.iter_issues())
 
 
+def test_encoded_issue_lines_are_written_unchanged_and_dicts_encoded(tmp_path: Path) -> None:
+    # Spacing and member order no encoder here would produce: only a pass-through keeps them.
+    stored_line = b'{"id": "10003", "key":"AB-3",  "fields":{"summary":"Tr\xc3\xa8s"}}\n'
+    without_newline = b'{"id":"10004","key":"AB-4","fields":{}}'
+    issues = [stored_line, ISSUE, without_newline]
+    expected = (
+        stored_line
+        + b'{"id":"10001","key":"AB-1","fields":{"summary":"One"}}\n'
+        + without_newline
+        + b"\n"
+    )
+    _write(tmp_path / "plain", issues=issues, compress=False)
+    assert (tmp_path / "plain/issues.jsonl").read_bytes() == expected
+    _write(tmp_path / "gz", issues=issues)
+    assert gzip.decompress((tmp_path / "gz/issues.jsonl.gz").read_bytes()) == expected
+
+
+def test_issue_lines_carry_id_key_and_the_stored_bytes(tmp_path: Path) -> None:
+    late_id = b'{"fields":{"summary":"id after fields"},"key":"AB-2","id":"10002"}\n'
+    _write(tmp_path / "snap", issues=[ISSUE, late_id])
+    snapshot = load_snapshot(tmp_path / "snap")
+    lines = list(snapshot.iter_issue_lines())
+    assert [(line.issue_id, line.key) for line in lines] == [("10001", "AB-1"), ("10002", "AB-2")]
+    assert lines[1].raw == late_id
+    assert [line.decode() for line in lines] == list(snapshot.iter_issues())
+
+    # Written back as they came, the lines give the same file, byte for byte.
+    _write(tmp_path / "copy", issues=[line.raw for line in lines])
+    assert (tmp_path / "copy/issues.jsonl.gz").read_bytes() == (
+        tmp_path / "snap/issues.jsonl.gz"
+    ).read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("appended", "error"),
+    [
+        ('{"id":"10003","key":"AB-3","summary":"no fields"}', "line 2: not a Jira issue"),
+        ('{"id":"10003","key":"AB-3","fields":{', "line 2: not valid JSON"),
+        ('{"id":"10003","fields":{}', "line 2: not valid JSON"),
+    ],
+)
+def test_a_broken_issue_line_is_named_without_decoding_the_others(
+    tmp_path: Path, appended: str, error: str
+) -> None:
+    _write(tmp_path / "snap", compress=False)
+    with open(tmp_path / "snap/issues.jsonl", "a") as handle:
+        handle.write(appended + "\n")
+    with pytest.raises(SnapshotError, match=rf"issues\.jsonl, {error}"):
+        list(load_snapshot(tmp_path / "snap").iter_issue_lines())
+
+
 def test_failed_write_leaves_the_previous_snapshot_untouched(tmp_path: Path) -> None:
     _write(tmp_path / "snap")
     before = {p.name: p.read_bytes() for p in (tmp_path / "snap").iterdir()}

@@ -17,10 +17,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from jira_insights_pipeline.snapshot import SnapshotError, load_snapshot
+from jira_insights_pipeline.snapshot import IssueLine, SnapshotError, load_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,9 @@ DEPLOYMENT_KEY = "live_deployment"
 INCREMENTAL_KEY = "live_incremental"
 LAST_FULL_REFRESH_KEY = "live_last_full_refresh_at"
 USER_TIME_ZONE_KEY = "live_user_time_zone"
+
+# A stored issue as the merge receives it: decoded, or still encoded as its stored line.
+StoredIssue = TypeVar("StoredIssue", dict[str, Any], IssueLine)
 
 _ORDER_BY = re.compile(r"(?is)^(?P<condition>.*?)\s*\border\s+by\s+(?P<order>.+?)\s*$")
 _JIRA_OFFSET = re.compile(r"([+-]\d{2})(\d{2})$")
@@ -160,17 +163,22 @@ def is_not_older(candidate: Mapping[str, Any], stored: Mapping[str, Any]) -> boo
 
 
 def merge_issues(
-    stored: Iterable[dict[str, Any]], changed: Mapping[str, dict[str, Any]]
-) -> Iterator[dict[str, Any]]:
+    stored: Iterable[StoredIssue], changed: Mapping[str, dict[str, Any]]
+) -> Iterator[StoredIssue | dict[str, Any]]:
     """The stored issues in their order, each replaced by its changed version (matched by
-    issue id) unless that one is older; then the changed issues that are new, in fetch order."""
+    issue id) unless that one is older; then the changed issues that are new, in fetch order.
+
+    Stored issues may be dicts or `IssueLine`s (still encoded); a kept stored issue is yielded
+    as it came, so encoded lines pass through without being decoded, except the few that have
+    a changed version to compare `updated` with."""
     placed: set[str] = set()
     for issue in stored:
-        issue_id = str(issue.get("id"))
+        issue_id = issue.issue_id if isinstance(issue, IssueLine) else str(issue.get("id"))
         replacement = changed.get(issue_id)
         if replacement is not None:
             placed.add(issue_id)
-            yield replacement if is_not_older(replacement, issue) else issue
+            decoded = issue.decode() if isinstance(issue, IssueLine) else issue
+            yield replacement if is_not_older(replacement, decoded) else issue
         else:
             yield issue
     for issue_id, issue in changed.items():
