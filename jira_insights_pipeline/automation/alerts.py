@@ -140,6 +140,11 @@ def _board_name(row: Any, board_names: Mapping[int, str]) -> str:
     return board_names.get(int(row.board_id), f"board {int(row.board_id)}")
 
 
+def _flagged(rows: pd.DataFrame, flag_column: str) -> pd.DataFrame:
+    """The rows whose metric table already flagged them over the threshold."""
+    return rows.loc[rows[flag_column].astype(bool)]
+
+
 def _sprint_crossings(
     rows: pd.DataFrame,
     alert_type: AlertType,
@@ -176,8 +181,7 @@ def scope_creep_crossings(
     severity: Severity = "warning",
 ) -> list[Crossing]:
     """Running and latest closed sprints with `scope_creep_alert` set."""
-    judged = recent_sprints(commitments)
-    rows = judged.loc[judged["scope_creep_alert"].astype(bool)]
+    rows = _flagged(recent_sprints(commitments), "scope_creep_alert")
 
     def describe(row: Any) -> tuple[str, str, dict[str, Any]]:
         share = _num(row.grown_story_share)
@@ -260,8 +264,7 @@ def defect_leakage_crossings(
     severity: Severity = "error",
 ) -> list[Crossing]:
     """Running and latest closed sprints with `leakage_alert` set."""
-    judged = recent_sprints(escape_rates)
-    rows = judged.loc[judged["leakage_alert"].astype(bool)]
+    rows = _flagged(recent_sprints(escape_rates), "leakage_alert")
 
     def describe(row: Any) -> tuple[str, str, dict[str, Any]]:
         rate = _num(row.escape_rate)
@@ -288,8 +291,7 @@ def cycle_time_crossings(
     severity: Severity = "warning",
 ) -> list[Crossing]:
     """Each board's latest closed sprint with `median_rose` set."""
-    latest = latest_closed_sprints(trends)
-    rows = latest.loc[latest["median_rose"].astype(bool)]
+    rows = _flagged(latest_closed_sprints(trends), "median_rose")
 
     def describe(row: Any) -> tuple[str, str, dict[str, Any]]:
         return (

@@ -22,7 +22,6 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -36,6 +35,7 @@ from jira_insights_pipeline.automation.alerts import (
     FEED_RECORD_ALERT,
     FEED_RECORD_DELIVERY_FAILED,
 )
+from jira_insights_pipeline.jsonschemas import instance_location, packaged_schema, schema_validator
 
 FEED_FOLDER = "alerts"
 FEED_FILE = "alerts.jsonl"
@@ -64,16 +64,12 @@ class AlertRecordError(ValueError):
 @functools.cache
 def alert_schema() -> dict[str, Any]:
     """The JSON Schema of one feed line (shipped in the package; docs/alerts.md)."""
-    text = resources.files("jira_insights_pipeline.automation").joinpath(SCHEMA_FILE).read_text()
-    return json.loads(text)
+    return packaged_schema("jira_insights_pipeline.automation", SCHEMA_FILE)
 
 
 @functools.cache
 def _validator() -> Validator:
-    schema = alert_schema()
-    validator_class = jsonschema.validators.validator_for(schema)
-    validator_class.check_schema(schema)
-    return validator_class(schema, format_checker=validator_class.FORMAT_CHECKER)
+    return schema_validator(alert_schema())
 
 
 def validate_record(record: Mapping[str, Any]) -> None:
@@ -81,7 +77,7 @@ def validate_record(record: Mapping[str, Any]) -> None:
     errors = list(_validator().iter_errors(dict(record)))
     if errors:
         best = jsonschema.exceptions.best_match(errors)
-        where = "/".join(str(part) for part in best.absolute_path) or "(top)"
+        where = instance_location(best.absolute_path)
         raise AlertRecordError(
             f"Feed record {record.get('alert_id', '?')} breaks {SCHEMA_FILE} at {where}: "
             f"{best.message}"

@@ -6,11 +6,11 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Sequence
-from importlib import resources
 from typing import Any
 
-import jsonschema
 from jsonschema.protocols import Validator
+
+from jira_insights_pipeline.jsonschemas import instance_location, packaged_schema, schema_validator
 
 SCHEMA_FILE = "insight.schema.json"
 SCHEMA_VERSION = "1.0.0"
@@ -23,16 +23,12 @@ class InsightDocumentError(ValueError):
 @functools.cache
 def insight_schema() -> dict[str, Any]:
     """The JSON Schema of insight files (shipped inside the package)."""
-    text = resources.files("jira_insights_pipeline.insights").joinpath(SCHEMA_FILE).read_text()
-    return json.loads(text)
+    return packaged_schema("jira_insights_pipeline.insights", SCHEMA_FILE)
 
 
 @functools.cache
 def _validator() -> Validator:
-    schema = insight_schema()
-    validator_class = jsonschema.validators.validator_for(schema)
-    validator_class.check_schema(schema)
-    return validator_class(schema, format_checker=validator_class.FORMAT_CHECKER)
+    return schema_validator(insight_schema())
 
 
 def insight_document(asset: str, as_of: str, insights: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -50,10 +46,7 @@ def validate_document(document: dict[str, Any]) -> None:
     """Raise InsightDocumentError listing every way `document` breaks the schema."""
     errors = sorted(_validator().iter_errors(document), key=lambda error: list(error.path))
     if errors:
-        lines = [
-            f"  at {'/'.join(str(part) for part in error.path) or '(top)'}: {error.message}"
-            for error in errors[:20]
-        ]
+        lines = [f"  at {instance_location(error.path)}: {error.message}" for error in errors[:20]]
         raise InsightDocumentError(
             f"The insights document for {document.get('asset', '?')} breaks "
             f"{SCHEMA_FILE} (version {SCHEMA_VERSION}):\n" + "\n".join(lines)

@@ -250,14 +250,24 @@ def _boards(*frames: pd.DataFrame) -> list[int]:
     return sorted(ids)
 
 
+def _oldest_sprint_first(frame: pd.DataFrame) -> pd.DataFrame:
+    """Sprint rows by sprint end, then start (where the table has them), then id."""
+    order = [c for c in ("sprint_end", "sprint_start") if c in frame.columns] + ["sprint_id"]
+    return frame.sort_values(order, kind="stable")
+
+
+def _sprint_of(row: Any) -> tuple[int, str]:
+    """A sprint row's (id, name); a table without names calls it by its id."""
+    sprint_id = int(row["sprint_id"])
+    return sprint_id, str(row.get("sprint_name", f"sprint {sprint_id}"))
+
+
 def _sprints(tables: MetricTables, board_id: int, state: str) -> list[tuple[int, str]]:
     """The board's sprints in `state` ("closed" or "active") as (id, name), oldest first."""
     commitments = _rows(tables.sprint_commitments, board_id)
     if not _has(commitments, "sprint_id", "sprint_name", "sprint_state"):
         return []
-    mine = commitments.loc[commitments["sprint_state"].eq(state)]
-    order = [c for c in ("sprint_end", "sprint_start") if c in mine.columns] + ["sprint_id"]
-    mine = mine.sort_values(order, kind="stable")
+    mine = _oldest_sprint_first(commitments.loc[commitments["sprint_state"].eq(state)])
     return [(int(row.sprint_id), str(row.sprint_name)) for row in mine.itertuples()]
 
 
@@ -289,6 +299,49 @@ def _points(row: Any, column: str) -> int | float:
     return _rounded(_num(row.get(column)))
 
 
+def _added_story_evidence(stories: pd.DataFrame, room: int) -> list[Evidence]:
+    """Up to `room` of the stories added after the sprint started, by key."""
+    if not _has(stories, "issue_key", "added_after_start"):
+        return []
+    added = stories.loc[stories["added_after_start"].map(_flag)].sort_values("issue_key")
+    return [
+        Evidence(str(key), "added after the sprint started")
+        for key in added["issue_key"].head(room)
+    ]
+
+
+def _insight(
+    tables: MetricTables,
+    use_case: UseCase,
+    severity: Severity,
+    board_id: int,
+    board: str,
+    sprint_id: int | None,
+    sprint: str | None,
+    *,
+    status: str,
+    facts: Iterable[Fact],
+    key_facts: tuple[str, ...],
+    evidence: Iterable[Evidence] = (),
+) -> InsightFacts:
+    """One insight of the current snapshot, with the Jira summaries of its evidence issues."""
+    evidence = tuple(evidence)
+    return InsightFacts(
+        use_case=use_case,
+        severity=severity,
+        board_id=board_id,
+        board_name=board,
+        sprint_id=sprint_id,
+        sprint_name=sprint,
+        as_of=tables.as_of,
+        status=status,
+        facts=tuple(facts),
+        evidence=evidence,
+        untrusted_text=_summaries(tables, [item.issue_key for item in evidence]),
+        key_facts=key_facts,
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # One function per use case
 # ---------------------------------------------------------------------------------------------
@@ -307,14 +360,11 @@ def _scope_creep_one(
     severity: Severity = "warning" if share > thresholds.grown_story_share_alert else "info"
     stories = _rows(tables.sprint_scope_changes, board_id, sprint_id)
     grown = pd.DataFrame()
-    added = pd.DataFrame()
     if _has(stories, "issue_key", "grew", "points_at_start", "points_at_end"):
         grown = stories.loc[stories["grew"].map(_flag)]
         grown = grown.assign(
             _growth=grown["points_at_end"].map(_num) - grown["points_at_start"].map(_num)
         ).sort_values(["_growth", "issue_key"], ascending=[False, True], kind="stable")
-    if _has(stories, "issue_key", "added_after_start"):
-        added = stories.loc[stories["added_after_start"].map(_flag)].sort_values("issue_key")
     facts = [
         *_context_facts(board, sprint),
         Fact(
@@ -366,25 +416,23 @@ def _scope_creep_one(
             if _flag(getattr(story, "became_large", False)):
                 reason += " and became a large story"
             evidence.append(Evidence(str(story.issue_key), reason))
-    for story in added.head(MAX_EVIDENCE - len(evidence)).itertuples():
-        evidence.append(Evidence(str(story.issue_key), "added after the sprint started"))
+    evidence += _added_story_evidence(stories, MAX_EVIDENCE - len(evidence))
     status = (
         "more stories grew than the team's limit allows"
         if severity == "warning"
         else "scope stayed within the team's limit"
     )
-    return InsightFacts(
-        use_case="scope_creep",
-        severity=severity,
-        board_id=board_id,
-        board_name=board,
-        sprint_id=sprint_id,
-        sprint_name=sprint,
-        as_of=tables.as_of,
+    return _insight(
+        tables,
+        "scope_creep",
+        severity,
+        board_id,
+        board,
+        sprint_id,
+        sprint,
         status=status,
-        facts=tuple(facts),
-        evidence=tuple(evidence),
-        untrusted_text=_summaries(tables, [item.issue_key for item in evidence]),
+        facts=facts,
+        evidence=evidence,
         key_facts=("grown_stories", "grown_story_share", "top_story", "added_stories"),
     )
 
@@ -477,12 +525,7 @@ def missed_target_facts(tables: MetricTables, thresholds: Thresholds) -> list[In
                 Evidence(str(key), "not finished, carried over to a later sprint")
                 for key in carried["issue_key"].head(MAX_EVIDENCE)
             ]
-        if _has(stories, "issue_key", "added_after_start"):
-            added = stories.loc[stories["added_after_start"].map(_flag)].sort_values("issue_key")
-            evidence += [
-                Evidence(str(key), "added after the sprint started")
-                for key in added["issue_key"].head(MAX_EVIDENCE - len(evidence))
-            ]
+        evidence += _added_story_evidence(stories, MAX_EVIDENCE - len(evidence))
         status = (
             "the sprint finished less than the expected share of its commitment"
             if severity == "warning"
@@ -491,18 +534,17 @@ def missed_target_facts(tables: MetricTables, thresholds: Thresholds) -> list[In
         if spilled_sprints >= 2:
             status += "; work spilled over in several recent sprints"
         results.append(
-            InsightFacts(
-                use_case="missed_target",
-                severity=severity,
-                board_id=board_id,
-                board_name=board,
-                sprint_id=sprint_id,
-                sprint_name=sprint,
-                as_of=tables.as_of,
+            _insight(
+                tables,
+                "missed_target",
+                severity,
+                board_id,
+                board,
+                sprint_id,
+                sprint,
                 status=status,
-                facts=tuple(facts),
-                evidence=tuple(evidence[:MAX_EVIDENCE]),
-                untrusted_text=_summaries(tables, [item.issue_key for item in evidence]),
+                facts=facts,
+                evidence=evidence[:MAX_EVIDENCE],
                 key_facts=("completion_rate", "completed_committed_points", "spillover_stories"),
             )
         )
@@ -522,10 +564,8 @@ def defect_leakage_facts(tables: MetricTables, thresholds: Thresholds) -> list[I
         closed = mine.loc[mine["sprint_state"].eq("closed")]
         if closed.empty:
             continue
-        order = [c for c in ("sprint_end", "sprint_start") if c in closed.columns] + ["sprint_id"]
-        row = closed.sort_values(order, kind="stable").iloc[-1]
-        sprint_id = int(row["sprint_id"])
-        sprint = str(row.get("sprint_name", f"sprint {sprint_id}"))
+        row = _oldest_sprint_first(closed).iloc[-1]
+        sprint_id, sprint = _sprint_of(row)
         escape_rate = None if _missing(row["escape_rate"]) else _num(row["escape_rate"])
         severity: Severity = (
             "error"
@@ -594,18 +634,17 @@ def defect_leakage_facts(tables: MetricTables, thresholds: Thresholds) -> list[I
             else "few bugs escaped to production"
         )
         results.append(
-            InsightFacts(
-                use_case="defect_leakage",
-                severity=severity,
-                board_id=board_id,
-                board_name=board,
-                sprint_id=sprint_id,
-                sprint_name=sprint,
-                as_of=tables.as_of,
+            _insight(
+                tables,
+                "defect_leakage",
+                severity,
+                board_id,
+                board,
+                sprint_id,
+                sprint,
                 status=status,
-                facts=tuple(facts),
-                evidence=tuple(evidence),
-                untrusted_text=_summaries(tables, [item.issue_key for item in evidence]),
+                facts=facts,
+                evidence=evidence,
                 key_facts=("escape_rate", "production_bugs", "source_stories", "bugs_found"),
             )
         )
@@ -717,18 +756,17 @@ def team_health_facts(tables: MetricTables, thresholds: Thresholds) -> list[Insi
             else "ticket hygiene is healthy"
         )
         results.append(
-            InsightFacts(
-                use_case="team_health",
-                severity=severity,
-                board_id=board_id,
-                board_name=board,
-                sprint_id=sprint_id,
-                sprint_name=sprint,
-                as_of=tables.as_of,
+            _insight(
+                tables,
+                "team_health",
+                severity,
+                board_id,
+                board,
+                sprint_id,
+                sprint,
                 status=status,
-                facts=tuple(facts),
-                evidence=tuple(evidence),
-                untrusted_text=_summaries(tables, [item.issue_key for item in evidence]),
+                facts=facts,
+                evidence=evidence,
                 key_facts=("hygiene_score", "worst_problem", "issues_with_problems"),
             )
         )
@@ -748,10 +786,8 @@ def velocity_facts(tables: MetricTables, thresholds: Thresholds) -> list[Insight
         if "latest_closed" in mine.columns and mine["latest_closed"].map(_flag).any():
             row = mine.loc[mine["latest_closed"].map(_flag)].iloc[-1]
         else:
-            order = [c for c in ("sprint_end", "sprint_start") if c in mine.columns]
-            row = mine.sort_values([*order, "sprint_id"], kind="stable").iloc[-1]
-        sprint_id = int(row["sprint_id"])
-        sprint = str(row.get("sprint_name", f"sprint {sprint_id}"))
+            row = _oldest_sprint_first(mine).iloc[-1]
+        sprint_id, sprint = _sprint_of(row)
         completed = _num(row["completed_points"])
         previous_mean = (
             None
@@ -819,16 +855,16 @@ def velocity_facts(tables: MetricTables, thresholds: Thresholds) -> list[Insight
         if concerns:
             status += "; " + "; ".join(concerns)
         results.append(
-            InsightFacts(
-                use_case="velocity",
-                severity=severity,
-                board_id=board_id,
-                board_name=board,
-                sprint_id=sprint_id,
-                sprint_name=sprint,
-                as_of=tables.as_of,
+            _insight(
+                tables,
+                "velocity",
+                severity,
+                board_id,
+                board,
+                sprint_id,
+                sprint,
                 status=status,
-                facts=tuple(facts),
+                facts=facts,
                 key_facts=("completed_points", "previous_mean_points", "forecast_p85"),
             )
         )

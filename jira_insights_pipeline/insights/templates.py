@@ -22,6 +22,21 @@ def _positive(facts: InsightFacts, name: str) -> bool:
     return fact is not None and isinstance(fact.value, int | float) and fact.value > 0
 
 
+def _draft(
+    alarm: bool,
+    message: str,
+    *,
+    alarm_title: str,
+    calm_title: str,
+    alarm_advice: tuple[str, ...],
+    calm_advice: tuple[str, ...],
+) -> Draft:
+    """The draft with the title and advice that fit: a problem to act on, or a finding to keep."""
+    if alarm:
+        return Draft(alarm_title, message, alarm_advice)
+    return Draft(calm_title, message, calm_advice)
+
+
 def scope_creep(facts: InsightFacts) -> Draft:
     alarm = facts.severity != "info"
     message = (
@@ -37,15 +52,17 @@ def scope_creep(facts: InsightFacts) -> Draft:
         )
     if _positive(facts, "added_stories"):
         message += " Stories added after the start: {added_stories}, worth {added_points} points."
-    if alarm:
-        recommendations = (
+    return _draft(
+        alarm,
+        message,
+        alarm_title="Scope grew during {sprint}",
+        calm_title="Scope held steady in {sprint}",
+        alarm_advice=(
             "Refine and split stories before sprint planning so their size is known up front.",
             "Log newly found work as new stories instead of growing committed ones.",
-        )
-    else:
-        recommendations = ("Keep refining stories before planning; it is working.",)
-    title = "Scope grew during {sprint}" if alarm else "Scope held steady in {sprint}"
-    return Draft(title, message, recommendations)
+        ),
+        calm_advice=("Keep refining stories before planning; it is working.",),
+    )
 
 
 def missed_target(facts: InsightFacts) -> Draft:
@@ -60,19 +77,17 @@ def missed_target(facts: InsightFacts) -> Draft:
         message += " Unfinished stories spilled over: {spillover_stories}."
     if _positive(facts, "spillover_sprints"):
         message += " Work spilled over in {spillover_sprints} of the last {recent_sprints} sprints."
-    if alarm:
-        recommendations = (
+    return _draft(
+        alarm,
+        message,
+        alarm_title="{sprint} finished {completion_rate} of its commitment",
+        calm_title="{sprint} met its commitment",
+        alarm_advice=(
             "Plan the next sprint from the points the team actually finishes, not its hopes.",
             "Use the retrospective to find what held the unfinished stories back.",
-        )
-    else:
-        recommendations = ("Keep planning from the points the team actually finishes.",)
-    title = (
-        "{sprint} finished {completion_rate} of its commitment"
-        if alarm
-        else "{sprint} met its commitment"
+        ),
+        calm_advice=("Keep planning from the points the team actually finishes.",),
     )
-    return Draft(title, message, recommendations)
 
 
 def defect_leakage(facts: InsightFacts) -> Draft:
@@ -91,19 +106,17 @@ def defect_leakage(facts: InsightFacts) -> Draft:
         message += " They trace back to {source_stories}."
     if _positive(facts, "bugs_from_done_stories"):
         message += " Bugs linked to stories already marked done: {bugs_from_done_stories}."
-    if alarm:
-        recommendations = (
+    return _draft(
+        alarm,
+        message,
+        alarm_title="Bugs escaped to production from {sprint}",
+        calm_title="Few bugs escaped to production in {sprint}",
+        alarm_advice=(
             "Add acceptance tests for the stories these bugs came from.",
             "Review the definition of done with testers before closing similar stories.",
-        )
-    else:
-        recommendations = ("Keep testing stories before they are marked done.",)
-    title = (
-        "Bugs escaped to production from {sprint}"
-        if alarm
-        else "Few bugs escaped to production in {sprint}"
+        ),
+        calm_advice=("Keep testing stories before they are marked done.",),
     )
-    return Draft(title, message, recommendations)
 
 
 PROBLEM_ADVICE = {
@@ -126,20 +139,17 @@ def team_health(facts: InsightFacts) -> Draft:
     if worst is not None:
         message += " The most common problem is {worst_problem} ({worst_problem_issues})."
     advice = PROBLEM_ADVICE.get(str(worst.value)) if worst is not None else None
-    recommendations: tuple[str, ...]
-    if alarm:
-        recommendations = (
+    return _draft(
+        alarm,
+        message,
+        alarm_title="Ticket hygiene on {board} needs attention",
+        calm_title="Ticket hygiene on {board} is healthy",
+        alarm_advice=(
             advice or "Review open issues at the next refinement.",
             "Spend part of each refinement on ticket hygiene.",
-        )
-    else:
-        recommendations = (advice or "Keep issues updated as work moves.",)
-    title = (
-        "Ticket hygiene on {board} needs attention"
-        if alarm
-        else "Ticket hygiene on {board} is healthy"
+        ),
+        calm_advice=(advice or "Keep issues updated as work moves.",),
     )
-    return Draft(title, message, recommendations)
 
 
 def velocity(facts: InsightFacts) -> Draft:
@@ -165,16 +175,17 @@ def velocity(facts: InsightFacts) -> Draft:
         if _has(facts, "forecast_p85")
         else "Commit to what the team finished recently."
     )
-    recommendations = (
-        (
+    return _draft(
+        alarm,
+        message,
+        alarm_title="Velocity dropped in {sprint}",
+        calm_title="Velocity on {board} is {trend}",
+        alarm_advice=(
             "Find what took capacity away, such as absences, support work or blocked stories.",
             commit,
-        )
-        if alarm
-        else (commit,)
+        ),
+        calm_advice=(commit,),
     )
-    title = "Velocity dropped in {sprint}" if alarm else "Velocity on {board} is {trend}"
-    return Draft(title, message, recommendations)
 
 
 TEMPLATES: dict[str, Callable[[InsightFacts], Draft]] = {
