@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 
 import dagster as dg
 
@@ -47,9 +48,16 @@ def _jira_source() -> JiraSource:
     )
 
 
+# The daily schedule refreshes everything once a day: an asset older than a day and an hour has
+# missed a daily run (warn), and older than 26 hours the team is reading stale figures (fail).
+DAILY_FRESHNESS = dg.FreshnessPolicy.time_window(
+    fail_window=timedelta(hours=26), warn_window=timedelta(hours=25)
+)
+
+
 def build_definitions() -> dg.Definitions:
     automation = automation_from_env()  # schedules, alert sensors, their jobs and resource
-    return dg.Definitions(
+    definitions = dg.Definitions(
         assets=dg.load_assets_from_modules(ASSET_MODULES),
         asset_checks=dg.load_asset_checks_from_modules(ASSET_MODULES),
         resources={
@@ -71,6 +79,9 @@ def build_definitions() -> dg.Definitions:
         jobs=automation.jobs,
         schedules=automation.schedules,
         sensors=automation.sensors,
+    )
+    return definitions.map_asset_specs(
+        func=lambda spec: dg.apply_freshness_policy(spec, DAILY_FRESHNESS)
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -25,6 +26,19 @@ def test_every_asset_is_described_grouped_and_kinded() -> None:
         assert spec.group_name and spec.group_name != "default", spec.key
         assert spec.kinds, spec.key
         assert spec.description and len(spec.description) > 20, spec.key
+
+
+def test_every_asset_has_the_daily_freshness_policy() -> None:
+    specs = list(build_definitions().resolve_all_asset_specs())
+    windows = {
+        (spec.freshness_policy.fail_window, spec.freshness_policy.warn_window)
+        for spec in specs
+        if spec.freshness_policy is not None
+    }
+    assert all(spec.freshness_policy is not None for spec in specs)
+    assert {(w.to_timedelta(), v.to_timedelta()) for w, v in windows} == {
+        (timedelta(hours=26), timedelta(hours=25))
+    }
 
 
 def test_staging_tables_go_to_schema_jira() -> None:
