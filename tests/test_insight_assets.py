@@ -8,6 +8,7 @@ each load the model; the one multi-asset loads it once).
 
 import json
 import os
+import re
 from pathlib import Path
 
 import dagster as dg
@@ -46,10 +47,13 @@ class LoadCountingModel(LlamaModelResource):
 
     def complete(self, messages, grammar, seed, temperature=None) -> Completion:
         self.llama()  # the lazy, once-per-process load the real `complete` does
-        # The first key fact the grammar offers, e.g. `escape_rate}` or `forecast_p85} points`.
-        key_tail = grammar.split("keytail ::= ")[1].split('"')[1]
+        # The first opening sentence the plan grammar offers, each word choice's first option.
+        line = next(r for r in grammar.splitlines() if r.startswith("opener ::= "))
+        first = line.removeprefix("opener ::= ").split(") | (")[0]
+        first = re.sub(r'\(("[^"]*")(?: \| "[^"]*")+\)', r"\1", first)
+        message = "".join(json.loads(lit) for lit in re.findall(r'"(?:[^"\\]|\\.)*"', first))
         answer = {
-            "message": "The team should look at {" + key_tail + " soon.",
+            "message": message,
             "recommendations": ["Discuss it at the next retrospective."],
         }
         return Completion(json.dumps(answer), 50, 10, 0.0)
@@ -118,7 +122,9 @@ def test_one_run_writes_six_validated_files(tmp_path: Path) -> None:
     assert {item["generated_by"] for item in feed["insights"]} == {"model"}
     assert feed["insights"][0]["severity"] == "error"
     assert feed["insights"][0]["message"] == (
-        "The team should look at 8 soon."  # {bugs_found} of Payments, filled from its facts
+        # Payments' first leakage sentence plan, filled from its facts.
+        "4 of 8 bugs from PAY Sprint 23 reached production, an escape rate of 57%, above the "
+        "20% limit."
     )
     assert feed["insights"][0]["model"]["file"] == "counting.gguf"
     scope = json.loads((folder / "scope_creep_insights.json").read_text())
@@ -134,7 +140,7 @@ def test_each_asset_shows_its_insights_and_severity_counts(tmp_path: Path) -> No
     assert leakage["model_written"] == 4
     assert leakage["model_file"] == "counting.gguf"
     assert "### ERROR: Bugs escaped to production from PAY Sprint 23" in leakage["insights"]
-    assert "The team should look at 8 soon." in leakage["insights"]
+    assert "an escape rate of 57%, above the 20% limit." in leakage["insights"]
     assert "Evidence: PAY-930" in leakage["insights"]
     assert "| insight | written by | attempts | seconds |" in leakage["timings"]
     feed = _metadata(result, FEED_ASSET)

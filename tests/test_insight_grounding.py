@@ -28,9 +28,12 @@ from jira_insights_pipeline.insights.grounding import (
     RejectedOutput,
     build_grammar,
     check_draft,
+    fill_draft,
     parse_draft,
+    validate_draft,
     validate_text,
 )
+from jira_insights_pipeline.insights.plans import build_plan_grammar, expansions, plans_for
 from jira_insights_pipeline.insights.prompts import (
     PROMPT_VERSION,
     SYSTEM_PROMPT,
@@ -340,3 +343,37 @@ def test_prompt_examples_would_pass_the_validator(use_case: str, tables: MetricT
     ):
         facts = next(f for f in items if (f.severity == "info") == severity_is_info)
         check_draft(parse_draft(example, template_draft(facts).title), facts)
+
+
+def test_every_sentence_plan_passes_the_checks_and_compiles(tables: MetricTables) -> None:
+    llama_cpp = pytest.importorskip("llama_cpp")
+    for facts in all_facts(tables):
+        plans = plans_for(facts)
+        grammar = build_plan_grammar(plans)
+        assert llama_cpp.LlamaGrammar.from_string(grammar, verbose=False) is not None
+        # Outside placeholders, no literal of the plan grammar spells a digit.
+        literals = re.findall(r'"(?:[^"\\]|\\.)*"', grammar)
+        assert not [lit for lit in literals if re.search(r"\d", re.sub(r"\{\w+\}", "", lit))]
+        title = template_draft(facts).title
+        for opener in plans.openers:
+            for message in expansions(opener):
+                for extra in ["", *plans.extras]:
+                    for text in expansions(extra):
+                        full = f"{message} {text}".strip()
+                        for advice in plans.advice:
+                            draft = Draft(title, full, (advice,))
+                            check_draft(draft, facts)
+                            assert not validate_draft(fill_draft(draft, facts), facts)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "The rate was {escape_rate} of {escape_rate_limit}.",
+        "{production_bugs} bugs, {production_bugs} of them late.",
+        "Bugs were lost to the {production_bugs}.",
+    ],
+)
+def test_check_draft_rejects_numbers_that_read_wrong(payments_leakage, message: str) -> None:
+    with pytest.raises(RejectedOutput):
+        check_draft(Draft("Title", message, ("Test more.",)), payments_leakage)

@@ -1,6 +1,7 @@
 """The insight engine: facts in, shipped insights out.
 
-For each insight: ask the model (grammar-constrained) with the insight's own seed; parse, check,
+For each insight: ask the model, held by a grammar to the insight's sentence plans
+(`plans.py`), with the insight's own seed; parse, check,
 fill and validate its answer; on rejection retry once with the next seed; if that is rejected
 too, write the insight from its template. With the model off, templates write everything.
 Nothing here reads a clock for the output: the same facts and model give the same bytes.
@@ -18,12 +19,12 @@ from jira_insights_pipeline.insights.facts import SEVERITY_RANK, USE_CASES, Insi
 from jira_insights_pipeline.insights.grounding import (
     Draft,
     RejectedOutput,
-    build_grammar,
     check_draft,
     fill_draft,
     parse_draft,
     validate_draft,
 )
+from jira_insights_pipeline.insights.plans import build_plan_grammar, plans_for
 from jira_insights_pipeline.insights.prompts import PROMPT_VERSION, build_messages
 from jira_insights_pipeline.insights.templates import template_draft
 from jira_insights_pipeline.resources.llm import Completion, ModelUnavailableError
@@ -102,12 +103,13 @@ def _ask_model(facts: InsightFacts, model: InsightModel) -> tuple[Draft | None, 
     # titles stay uniform across insights (and the model spends its tokens on the substance).
     title = template_draft(facts).title
     messages = build_messages(facts)
-    grammar = build_grammar(facts.facts, facts.key_facts)
+    # The grammar holds the sentence plans that are true for these facts: the model chooses
+    # among them (greedily, at the resource's temperature 0) and cannot word around a number.
+    grammar = build_plan_grammar(plans_for(facts))
     attempts: list[Attempt] = []
     for attempt in range(MAX_ATTEMPTS):
         seed = insight_seed(model.seed, facts.insight_id, attempt)
-        # At a low temperature another seed alone often samples the same answer again, so the
-        # retry also samples more freely.
+        # Greedy decoding gives the same answer for any seed, so the retry samples freely.
         temperature = None if attempt == 0 else RETRY_TEMPERATURE
         started = time.perf_counter()
         try:

@@ -308,6 +308,32 @@ def _check_units(name: str, text: str, kinds: dict[str, str]) -> None:
             raise RejectedOutput(f"{name} counts {unit} with {{{fact}}}, which is not such a count")
 
 
+NUMBER_KINDS = frozenset({"count", "points", "ratio", "percent", "days", "score"})
+SHARE_KINDS = frozenset({"ratio", "percent"})
+SENTENCE_END = re.compile(r"[.!?](?:\s+|$)")
+# "the {completion_rate}." or "a {forecast_p85}," puts a number where a noun belongs.
+ARTICLE_THEN_NUMBER = re.compile(
+    r"\b(?:the|a|an|its|their|our)\s+\{([a-z][a-z0-9_]*)\}(?:\s+points|\s+days)?\s*(?:[.,;:!?)]|$)"
+)
+SHARE_OF_SHARE = re.compile(r"\{([a-z][a-z0-9_]*)\}\s+of\s+(?:the\s+)?\{([a-z][a-z0-9_]*)\}")
+
+
+def _check_sentences(name: str, text: str, kinds: dict[str, str]) -> None:
+    """What reads wrong around true numbers: one fact twice in a sentence ("40% of 40%"),
+    a share of a share, or a number standing where a noun belongs ("lost to the {x}.")."""
+    for sentence in SENTENCE_END.split(text):
+        used = Counter(PLACEHOLDER.findall(sentence))
+        twice = sorted(fact for fact, count in used.items() if count > 1)
+        if twice:
+            raise RejectedOutput(f"{name} names {{{twice[0]}}} twice in one sentence")
+    for match in SHARE_OF_SHARE.finditer(text):
+        if {kinds.get(match.group(1)), kinds.get(match.group(2))} <= SHARE_KINDS:
+            raise RejectedOutput(f"{name} takes a share of a share ({match.group()})")
+    for match in ARTICLE_THEN_NUMBER.finditer(text):
+        if kinds.get(match.group(1)) in NUMBER_KINDS:
+            raise RejectedOutput(f"{name} puts {{{match.group(1)}}} where a noun belongs")
+
+
 def _check_field(name: str, text: str, known: set[str], limit: int) -> None:
     if not text:
         raise RejectedOutput(f"{name} is empty")
@@ -354,6 +380,7 @@ def check_draft(draft: Draft, facts: InsightFacts) -> None:
     kinds = {fact.name: fact.kind for fact in facts.facts}
     for name, text in draft.fields():
         _check_units(name, text, kinds)
+        _check_sentences(name, text, kinds)
     _check_field("title", draft.title, known, MAX_TITLE_CHARS)
     _check_field("message", draft.message, known, MAX_MESSAGE_CHARS)
     if not 1 <= len(draft.recommendations) <= MAX_RECOMMENDATIONS:

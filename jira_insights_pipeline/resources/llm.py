@@ -117,7 +117,12 @@ class LlamaModelResource(dg.ConfigurableResource):
         description="CPU threads; fixed rather than detected so output does not vary by host.",
     )
     seed: int = Field(default=42, ge=0, description="Base seed; each insight derives its own.")
-    temperature: float = Field(default=0.3, ge=0.0, le=2.0)
+    temperature: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=2.0,
+        description="0 decodes greedily, so answers follow the sentence plans most likely.",
+    )
     top_k: int = Field(default=40, ge=1)
     repeat_penalty: float = Field(
         default=1.1, ge=1.0, description="Penalty on tokens among the last `repeat_window`."
@@ -125,7 +130,7 @@ class LlamaModelResource(dg.ConfigurableResource):
     repeat_window: int = Field(
         default=64, ge=0, description="How many recent tokens the repeat penalty looks back on."
     )
-    max_tokens: int = Field(default=160, ge=8, description="Cap on tokens per completion.")
+    max_tokens: int = Field(default=192, ge=8, description="Cap on tokens per completion.")
 
     _llama: Any = PrivateAttr(default=None)
     _load_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)

@@ -1,0 +1,349 @@
+"""Sentence plans: the few sentences an insight may say, chosen by the model.
+
+A small model wording free text around true numbers says false or garbled things ("40% of 40%",
+"32 points have been lost to the next sprint"). So the model does not write sentences: for each
+insight, the facts decide which sentence skeletons are true (a "down from" only when the number
+fell, an "added stories" sentence only when stories were added, "story" or "stories" by the
+count), and the grammar lets the model choose among them, plus a connecting word from a tiny
+list (`[above|over]`). Every skeleton holds numbers, keys and names only as `{placeholders}`.
+
+A plan is an opening sentence that names a key fact, up to two further sentences, and one or
+two distinct pieces of advice. `build_plan_grammar` writes the GBNF grammar for exactly those
+choices; `plan_max_tokens` bounds what the longest answer needs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from jira_insights_pipeline.insights.facts import InsightFacts
+
+CHOICE = re.compile(r"\[([A-Za-z ,']+(?:\|[A-Za-z ,']+)+)\]")
+MAX_EXTRA_SENTENCES = 1
+
+
+@dataclass(frozen=True)
+class Plans:
+    """The sentences one insight may use. Skeletons may hold `[a|b]` word choices."""
+
+    openers: tuple[str, ...]
+    extras: tuple[str, ...]
+    advice: tuple[str, ...]
+
+
+def _value(facts: InsightFacts, name: str) -> float | None:
+    fact = facts.fact(name)
+    if fact is None or not isinstance(fact.value, int | float):
+        return None
+    return float(fact.value)
+
+
+def _has(facts: InsightFacts, *names: str) -> bool:
+    return all(facts.fact(name) is not None for name in names)
+
+
+def _positive(facts: InsightFacts, name: str) -> bool:
+    value = _value(facts, name)
+    return value is not None and value > 0
+
+
+def _one(facts: InsightFacts, name: str) -> bool:
+    return _value(facts, name) == 1
+
+
+def _compare(facts: InsightFacts, left: str, right: str) -> int | None:
+    a, b = _value(facts, left), _value(facts, right)
+    if a is None or b is None:
+        return None
+    return (a > b) - (a < b)
+
+
+def _scope_creep(facts: InsightFacts, alarm: bool) -> Plans:
+    limit = "[above|over] the {grown_share_limit} limit" if alarm else "within the limit"
+    openers = [
+        "{grown_stories} of {estimated_stories} committed stories grew during {sprint}, "
+        + limit
+        + ".",
+        "During {sprint}, {grown_story_share} of the committed stories grew, " + limit + ".",
+    ]
+    extras = []
+    if _has(facts, "top_story", "top_story_start_points", "top_story_end_points"):
+        extras.append(
+            "{top_story} grew [most|the most], from {top_story_start_points} points to "
+            "{top_story_end_points} points."
+        )
+    if _positive(facts, "added_stories"):
+        story = "story" if _one(facts, "added_stories") else "stories"
+        verb = "was" if story == "story" else "were"
+        extras.append(
+            "{added_stories} new " + story + " " + verb + " added after the start, "
+            "worth {added_points} points."
+        )
+    if alarm:
+        extras.append("The stories were [probably|likely] not refined before planning.")
+        advice = [
+            "Refine and split stories before sprint planning so their size is known up front.",
+            "Log newly found work as new stories instead of growing committed ones.",
+        ]
+    else:
+        advice = ["Keep refining stories before planning; it is working."]
+    return Plans(tuple(openers), tuple(extras), tuple(advice))
+
+
+def _missed_target(facts: InsightFacts, alarm: bool) -> Plans:
+    if alarm:
+        openers = [
+            "The team finished {completion_rate} of its commitment in {sprint}, "
+            "[below|short of] the {completion_target} target.",
+            "{sprint} finished {completed_committed_points} of {committed_points} committed "
+            "points ({completion_rate}), [below|short of] the {completion_target} target.",
+        ]
+    else:
+        openers = [
+            "The team finished {completion_rate} of its commitment in {sprint}, "
+            "[meeting|reaching] the {completion_target} target.",
+            "{sprint} finished {completed_committed_points} of {committed_points} committed "
+            "points ({completion_rate}).",
+        ]
+    extras = []
+    if _positive(facts, "spillover_stories"):
+        extras.append(
+            "{spillover_stories} unfinished story spilled over."
+            if _one(facts, "spillover_stories")
+            else "{spillover_stories} unfinished stories spilled over."
+        )
+    if _positive(facts, "spillover_sprints") and _has(facts, "recent_sprints"):
+        extras.append(
+            "Work [also|still] spilled over in {spillover_sprints} of the last "
+            "{recent_sprints} sprints."
+        )
+    if alarm:
+        extras.append("The plan was [probably|likely] bigger than the team could finish.")
+        advice = [
+            "Plan the next sprint from the points the team actually finishes, not its hopes.",
+            "Use the retrospective to find what held the unfinished stories back.",
+        ]
+    else:
+        advice = ["Keep planning from the points the team actually finishes."]
+    return Plans(tuple(openers), tuple(extras), tuple(advice))
+
+
+def _defect_leakage(facts: InsightFacts, alarm: bool) -> Plans:
+    if _has(facts, "escape_rate", "escape_rate_limit", "production_bugs"):
+        limit = "above" if alarm else "within"
+        openers = [
+            "{production_bugs} of {bugs_found} bugs from {sprint} reached production, "
+            "an escape rate of {escape_rate}, " + limit + " the {escape_rate_limit} limit.",
+            "The escape rate in {sprint} was {escape_rate}, "
+            + limit
+            + " the {escape_rate_limit} limit.",
+        ]
+    else:
+        openers = [
+            "Bugs found during {sprint}: {bugs_found}; none was classed as found in production "
+            "or in testing, so there is no escape rate."
+        ]
+    extras = []
+    if _has(facts, "source_stories"):
+        extras.append("[They|These bugs] trace back to {source_stories}.")
+    if _positive(facts, "bugs_from_done_stories") and _has(facts, "bugs_found"):
+        verb = "is" if _one(facts, "bugs_from_done_stories") else "are"
+        extras.append(
+            "{bugs_from_done_stories} of the {bugs_found} bugs "
+            + verb
+            + " linked to stories already marked done."
+        )
+    if alarm:
+        advice = [
+            "Add acceptance tests for the stories these bugs came from.",
+            "Review the definition of done with testers before closing similar stories.",
+        ]
+    else:
+        advice = ["Keep testing stories before they are marked done."]
+    return Plans(tuple(openers), tuple(extras), tuple(advice))
+
+
+PROBLEM_ADVICE = {
+    "stale issues": "Update or close stale issues at the next refinement.",
+    "blocked issues": "Raise blocked issues at the daily scrum and name who unblocks each.",
+    "issues without an estimate": "Estimate open stories before they enter a sprint.",
+    "issues in progress too long": "Limit work in progress and swarm on the oldest items.",
+}
+
+
+def _team_health(facts: InsightFacts, alarm: bool) -> Plans:
+    relation = {1: "above", 0: "at", -1: "below"}.get(
+        _compare(facts, "hygiene_score", "hygiene_score_min") or 0, "at"
+    )
+    openers = [
+        "The hygiene score on {board} is {hygiene_score}, " + relation + " the healthy "
+        "{hygiene_score_min}.",
+        "Ticket hygiene on {board} scores {hygiene_score}, " + relation + " the healthy "
+        "{hygiene_score_min}.",
+    ]
+    extras = []
+    if _has(facts, "issues_with_problems", "open_issues"):
+        verb = "has" if _one(facts, "issues_with_problems") else "have"
+        extras.append("{issues_with_problems} of {open_issues} open issues " + verb + " a problem.")
+    worst = facts.fact("worst_problem")
+    if worst is not None and _has(facts, "worst_problem_issues"):
+        extras.append("The most common problem is {worst_problem} ({worst_problem_issues}).")
+    advice_for_worst = PROBLEM_ADVICE.get(str(worst.value)) if worst is not None else None
+    if alarm:
+        advice = [
+            advice_for_worst or "Review open issues at the next refinement.",
+            "Spend part of each refinement on ticket hygiene.",
+        ]
+    else:
+        advice = [advice_for_worst or "Keep issues updated as work moves."]
+        if advice_for_worst:
+            advice.append("Keep issues updated as work moves.")
+    return Plans(tuple(openers), tuple(extras), tuple(advice))
+
+
+def _velocity(facts: InsightFacts, alarm: bool) -> Plans:
+    relation = _compare(facts, "completed_points", "previous_mean_points")
+    if relation is None:
+        openers = ["{board} completed {completed_points} points in {sprint}."]
+    else:
+        versus = {
+            -1: "[down from|below] its recent mean of",
+            0: "[matching|equal to] its recent mean of",
+            1: "[up from|above] its recent mean of",
+        }[relation]
+        openers = [
+            "{board} completed {completed_points} points in {sprint}, "
+            + versus
+            + " {previous_mean_points} points.",
+            "In {sprint}, {board} completed {completed_points} points, "
+            + versus
+            + " {previous_mean_points} points.",
+        ]
+    extras = []
+    if _has(facts, "forecast_p50", "forecast_p85"):
+        extras.append(
+            "For the next sprint, {forecast_p85} points is a safe commitment and "
+            "{forecast_p50} points a coin flip."
+        )
+    flow = facts.fact("cycle_time_trend")
+    if flow is not None and flow.value == "rising" and _has(facts, "median_cycle_days"):
+        extras.append(
+            "Work [also|now] takes longer: the median cycle time rose to {median_cycle_days} days."
+        )
+    commit = (
+        "Commit to about {forecast_p85} points next sprint."
+        if _has(facts, "forecast_p85")
+        else "Commit to what the team finished recently."
+    )
+    if alarm:
+        advice = [
+            "Find what took capacity away, such as absences, support work or blocked stories.",
+            commit,
+        ]
+    else:
+        advice = [commit]
+    return Plans(tuple(openers), tuple(extras), tuple(advice))
+
+
+PLANNERS: dict[str, Callable[[InsightFacts, bool], Plans]] = {
+    "scope_creep": _scope_creep,
+    "missed_target": _missed_target,
+    "defect_leakage": _defect_leakage,
+    "team_health": _team_health,
+    "velocity": _velocity,
+}
+
+
+def _usable(skeleton: str, known: set[str]) -> bool:
+    return set(re.findall(r"\{([a-z][a-z0-9_]*)\}", skeleton)) <= known
+
+
+def plans_for(facts: InsightFacts) -> Plans:
+    """The sentences that are true for this insight and name only its facts."""
+    plans = PLANNERS[facts.use_case](facts, facts.severity != "info")
+    known = {fact.name for fact in facts.facts}
+    openers = tuple(s for s in plans.openers if _usable(s, known))
+    if not openers:
+        raise ValueError(f"no opening sentence fits the {facts.use_case} facts")
+    return Plans(
+        openers,
+        tuple(s for s in plans.extras if _usable(s, known)),
+        tuple(s for s in plans.advice if _usable(s, known)),
+    )
+
+
+def expansions(skeleton: str) -> list[str]:
+    """Every sentence a skeleton can become (for tests and token budgets)."""
+    match = CHOICE.search(skeleton)
+    if match is None:
+        return [skeleton]
+    head, tail = skeleton[: match.start()], skeleton[match.end() :]
+    return [
+        head + option + rest for option in match.group(1).split("|") for rest in expansions(tail)
+    ]
+
+
+def _sequence(skeleton: str) -> str:
+    """The GBNF sequence spelling a skeleton (choices become alternations)."""
+    parts: list[str] = []
+    position = 0
+    for match in CHOICE.finditer(skeleton):
+        if match.start() > position:
+            parts.append(json.dumps(skeleton[position : match.start()]))
+        options = " | ".join(json.dumps(option) for option in match.group(1).split("|"))
+        parts.append(f"({options})")
+        position = match.end()
+    if position < len(skeleton):
+        parts.append(json.dumps(skeleton[position:]))
+    return " ".join(parts)
+
+
+def _alternation(name: str, skeletons: Sequence[str]) -> str:
+    return f"{name} ::= " + " | ".join(f"({_sequence(s)})" for s in skeletons)
+
+
+def build_plan_grammar(plans: Plans) -> str:
+    """A GBNF grammar for the JSON answer built from `plans`: an opener, up to two distinct
+    further sentences in the order given, and one or two distinct pieces of advice."""
+    rules = [
+        'root ::= "{\\"message\\": \\"" message "\\", \\"recommendations\\": [" advice "]}"',
+        _alternation("opener", plans.openers),
+    ]
+    if plans.extras:
+        # Extras come in the listed order (no sentence twice): extra_i may be followed by any
+        # later extra, up to MAX_EXTRA_SENTENCES in all.
+        rules.append('message ::= opener (" " extras)?')
+        names = [f"extra{i}" for i in range(len(plans.extras))]
+        rules += [_alternation(name, [s]) for name, s in zip(names, plans.extras, strict=True)]
+        alternatives = []
+        for i, name in enumerate(names):
+            later = names[i + 1 :]
+            if later and MAX_EXTRA_SENTENCES > 1:
+                alternatives.append(f'{name} (" " ({" | ".join(later)}))?')
+            else:
+                alternatives.append(name)
+        rules.append("extras ::= " + " | ".join(f"({a})" for a in alternatives))
+    else:
+        rules.append("message ::= opener")
+    advice_names = [f"advice{i}" for i in range(len(plans.advice))]
+    rules += [
+        f'{name} ::= "\\"" {_sequence(s)} "\\""'
+        for name, s in zip(advice_names, plans.advice, strict=True)
+    ]
+    pairs = []
+    for name in advice_names:
+        others = [other for other in advice_names if other != name]
+        pairs.append(f'{name} (", " ({" | ".join(others)}))?' if others else name)
+    rules.append("advice ::= " + " | ".join(f"({p})" for p in pairs))
+    return "\n".join(rules)
+
+
+def plan_max_tokens(plans: Plans, chars_per_token: float = 2.5) -> int:
+    """A generous cap on the tokens of the longest answer the plan grammar allows."""
+    longest = max(len(s) for s in plans.openers)
+    longest += sum(sorted((len(s) for s in plans.extras), reverse=True)[:MAX_EXTRA_SENTENCES])
+    longest += sum(sorted((len(s) for s in plans.advice), reverse=True)[:2])
+    return int((longest + 60) / chars_per_token) + 16
