@@ -70,9 +70,7 @@ def build_definitions() -> dg.Definitions:
             "insights_io_manager": InsightsIOManager(data_dir=_data_dir()),
             "llm": LlamaModelResource(
                 model_path=env_var_or("JIRA_INSIGHTS_MODEL_PATH", ""),
-                # Off until the default model's sentences read reliably (issue 4): the
-                # templates state the same facts; JIRA_INSIGHTS_LLM=on lets the model word them.
-                mode=env_var_or("JIRA_INSIGHTS_LLM", "off"),
+                mode=env_var_or("JIRA_INSIGHTS_LLM", "on"),
             ),
             **automation.resources,
         },
