@@ -59,8 +59,20 @@ class Fact:
         return render_value(self.value, self.kind)
 
     def json_value(self) -> int | float | str | list[str]:
+        """The value at the precision the text shows it, so a reader can match every number of
+        the message to a fact: counts and scores whole, points and days to one decimal, ratios
+        as fractions of the whole percent shown (0.42 for "42%")."""
         if isinstance(self.value, tuple):
             return list(self.value)
+        if isinstance(self.value, bool) or not isinstance(self.value, int | float):
+            return self.value
+        if self.kind == "ratio":
+            return round(round(float(self.value) * 100) / 100, 2)
+        if self.kind in ("percent", "count", "score"):
+            return round(float(self.value))
+        if self.kind in ("points", "days"):
+            number = round(float(self.value), 1)
+            return int(number) if number.is_integer() else number
         return self.value
 
 
