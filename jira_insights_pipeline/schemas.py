@@ -20,6 +20,11 @@ STATUS_CATEGORIES = ["new", "indeterminate", "done"]
 FIELD_ROLES = ["sprint", "story_points", "status", "flagged", "description", "acceptance_criteria"]
 
 
+def _ends_after_start(df: pd.DataFrame, start: str, end: str) -> pd.Series:
+    """An interval is ordered when it is still open (null end) or ends at or after its start."""
+    return df[end].isna() | (df[end] >= df[start])
+
+
 class _Strict(pa.DataFrameModel):
     class Config:
         coerce = True
@@ -123,7 +128,7 @@ class JiraSprintMembershipSchema(_Strict):
     @pa.dataframe_check(error="left_at must not be before entered_at")
     @classmethod
     def interval_is_ordered(cls, df: pd.DataFrame) -> Series[bool]:
-        return df["left_at"].isna() | (df["left_at"] >= df["entered_at"])
+        return _ends_after_start(df, "entered_at", "left_at")
 
 
 class JiraStatusIntervalsSchema(_Strict):
@@ -140,7 +145,7 @@ class JiraStatusIntervalsSchema(_Strict):
     @pa.dataframe_check(error="left_at must not be before entered_at")
     @classmethod
     def interval_is_ordered(cls, df: pd.DataFrame) -> Series[bool]:
-        return df["left_at"].isna() | (df["left_at"] >= df["entered_at"])
+        return _ends_after_start(df, "entered_at", "left_at")
 
 
 class JiraEstimatesSchema(_Strict):
@@ -156,7 +161,7 @@ class JiraEstimatesSchema(_Strict):
     @pa.dataframe_check(error="valid_to must not be before valid_from")
     @classmethod
     def interval_is_ordered(cls, df: pd.DataFrame) -> Series[bool]:
-        return df["valid_to"].isna() | (df["valid_to"] >= df["valid_from"])
+        return _ends_after_start(df, "valid_from", "valid_to")
 
 
 class JiraIssueLinksSchema(_Strict):
