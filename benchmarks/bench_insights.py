@@ -1,16 +1,21 @@
 """Benchmark the insight engine with the default local model.
 
-Measures, on the hand-made four-board metric tables (24 insights):
+Measures, on the metric tables of the bundled sample site (default) or of the hand-made
+four-board tables of the tests (`--tables demo`):
 - model load time;
-- per-insight latency (median, p95; all attempts of one insight), tokens per second;
+- per-insight latency (median, p95; everything the engine does for one insight, all attempts),
+  tokens per answer, tokens the model evaluated, decisions it made;
 - the share of insights written by the model and accepted by the validator;
-- the same prompts (same messages, grammar, seed, temperature) through a bare
-  `llama_cpp.Llama` in this process, so the overhead of the resource and the engine shows as
-  a ratio (engine seconds / bare seconds).
+- the same model work through a bare `llama_cpp.Llama` in this process: every evaluation the
+  resource asked of llama.cpp (same tokens, same cache reuse) replayed with nothing around it,
+  so the cost of the resource and the engine (prompts, answers, tokenizing, choosing,
+  validating) shows as a ratio (engine seconds / bare seconds). Engine and bare runs alternate
+  `--repeat` times and the median ratio is reported, since one pair is at the mercy of noise;
+  the share of engine time spent outside llama.cpp is printed too.
 
 Targets: median < 1 s per insight, overhead < 10%, >= 80% model-written and accepted.
 
-    .venv/bin/python benchmarks/bench_insights.py [--boards 1,2,3,4] [--out FILE]
+    .venv/bin/python benchmarks/bench_insights.py [--tables sample|demo] [--threads N] [--out FILE]
 
 The machine is shared: the load average before and after is printed with the figures, and a
 busy machine makes every latency figure meaningless.
@@ -22,39 +27,78 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
+
+import numpy as np
 
 from jira_insights_pipeline.insights import demo_tables
 from jira_insights_pipeline.insights.engine import EngineStats, WrittenInsight, write_insights
-from jira_insights_pipeline.insights.facts import all_facts
+from jira_insights_pipeline.insights.facts import MetricTables, all_facts, latest_as_of
+from jira_insights_pipeline.resources import answer_choice
 from jira_insights_pipeline.resources.llm import Completion, LlamaModelResource
 
 DEFAULT_OUT = Path(__file__).parent / "out" / "bench_insights.json"
 
 
-@dataclass
-class RecordedCall:
-    messages: list[dict[str, str]]
-    grammar: str | None
-    seed: int
-    temperature: float
-    completion: Completion
+@dataclass(frozen=True)
+class Evaluation:
+    """One request to llama.cpp: keep `kept` cached tokens, evaluate `tokens` after them."""
+
+    kept: int
+    tokens: list[int]
+
+
+class RecordingEvaluator(answer_choice.LlamaEvaluator):
+    """The resource's evaluator, remembering what it asked of llama.cpp for the bare replay."""
+
+    log: ClassVar[list[Evaluation]] = []
+    seconds: ClassVar[float] = 0.0
+
+    def logits_after(self, tokens: Sequence[int]) -> np.ndarray:
+        before = self.evaluated_tokens
+        started = time.perf_counter()
+        logits = super().logits_after(tokens)
+        RecordingEvaluator.seconds += time.perf_counter() - started
+        new = self.evaluated_tokens - before
+        RecordingEvaluator.log.append(Evaluation(len(tokens) - new, list(tokens[-new:])))
+        return logits
 
 
 class RecordingModel(LlamaModelResource):
-    """The real resource, remembering every call so the bare run can replay it."""
+    """The real resource, remembering every answer it gave."""
 
     def model_post_init(self, context: object) -> None:
         super().model_post_init(context)
-        object.__setattr__(self, "recorded", [])
+        object.__setattr__(self, "completions", [])
 
-    def complete(self, messages, grammar, seed, temperature=None) -> Completion:
-        completion = super().complete(messages, grammar, seed, temperature)
-        used = self.temperature if temperature is None else temperature
-        self.recorded.append(RecordedCall(messages, grammar, seed, used, completion))
+    def _evaluator(self, llama: Any) -> answer_choice.LlamaEvaluator:
+        return RecordingEvaluator(llama)
+
+    def choose(self, messages, answers, seed, temperature=None) -> Completion:
+        completion = super().choose(messages, answers, seed, temperature)
+        self.completions.append(completion)
         return completion
+
+
+def sample_site_tables() -> MetricTables:
+    """The metric tables of the bundled sample site, computed as the assets compute them."""
+    from bench_pipeline import compute_metric_tables
+
+    from jira_insights_pipeline.parsing.staging import build_staging_tables
+    from jira_insights_pipeline.sample import SITE_DIR
+    from jira_insights_pipeline.snapshot import load_snapshot
+
+    staging = build_staging_tables(load_snapshot(SITE_DIR), source="snapshot").tables()
+    metrics = compute_metric_tables(staging)
+    return MetricTables(
+        as_of=latest_as_of(metrics.values()),
+        jira_boards=staging["jira_boards"],
+        jira_issues=staging["jira_issues"],
+        **{name: frame for name, frame in metrics.items() if name != "cycle_times"},
+    )
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -63,9 +107,12 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[index]
 
 
-def run_engine(boards: set[int]) -> tuple[RecordingModel, list[WrittenInsight], EngineStats, float]:
-    tables = demo_tables.only_boards(demo_tables.four_board_tables(), boards)
-    model = RecordingModel()
+def run_engine(
+    tables: MetricTables, threads: int
+) -> tuple[RecordingModel, list[WrittenInsight], EngineStats, float]:
+    RecordingEvaluator.log = []
+    RecordingEvaluator.seconds = 0.0
+    model = RecordingModel(threads=threads)
     model.llama()
     facts = all_facts(tables)
     started = time.perf_counter()
@@ -73,76 +120,87 @@ def run_engine(boards: set[int]) -> tuple[RecordingModel, list[WrittenInsight], 
     return model, written, stats, time.perf_counter() - started
 
 
-def run_bare(model: RecordingModel) -> tuple[float, float, int]:
-    """Replay every recorded call through a fresh bare `llama_cpp.Llama`; returns its load
-    seconds, completion seconds and how many answers differ from the resource's."""
+def load_bare(model: RecordingModel, threads: int) -> Any:
     import llama_cpp
 
-    started = time.perf_counter()
-    llama = llama_cpp.Llama(
+    return llama_cpp.Llama(
         model_path=str(model.resolved_model_path()),
         n_ctx=model.context_size,
-        n_threads=model.threads,
-        n_threads_batch=model.threads,
+        n_threads=threads,
+        n_threads_batch=threads,
         seed=model.seed,
         verbose=False,
     )
-    load_seconds = time.perf_counter() - started
-    differing = 0
+
+
+def run_bare(llama: Any, log: Sequence[Evaluation]) -> float:
+    """Replay the evaluations `log` through a bare `llama_cpp.Llama`; returns their seconds
+    (with the logits read back, as the resource does)."""
+    import llama_cpp
+
+    llama.reset()
     started = time.perf_counter()
-    for call in model.recorded:
-        grammar = (
-            llama_cpp.LlamaGrammar.from_string(call.grammar, verbose=False)
-            if call.grammar
-            else None
-        )
-        response = llama.create_chat_completion(
-            messages=call.messages,
-            grammar=grammar,
-            seed=call.seed,
-            temperature=call.temperature,
-            top_k=model.top_k,
-            repeat_penalty=model.repeat_penalty,
-            max_tokens=model.max_tokens,
-        )
-        differing += response["choices"][0]["message"]["content"] != call.completion.text
-    return load_seconds, time.perf_counter() - started, differing
+    for evaluation in log:
+        llama.n_tokens = evaluation.kept
+        llama.eval(evaluation.tokens)
+        logits = llama_cpp.llama_get_logits_ith(llama.ctx, -1)
+        np.ctypeslib.as_array(logits, shape=(llama.n_vocab(),)).copy()
+    return time.perf_counter() - started
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--boards", default="1,2,3,4", help="board ids of the demo site")
+    parser.add_argument("--tables", choices=["sample", "demo"], default="sample")
+    parser.add_argument("--threads", type=int, default=LlamaModelResource().threads)
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="engine and bare runs, alternated; the overhead is the median of their ratios",
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
-    boards = {int(board) for board in args.boards.split(",")}
+    tables = sample_site_tables() if args.tables == "sample" else demo_tables.four_board_tables()
 
     load_before = os.getloadavg()
-    model, written, stats, engine_seconds = run_engine(boards)
-    bare_load, bare_seconds, differing = run_bare(model)
+    model, written, stats, engine_seconds = run_engine(tables, args.threads)
+    log, in_engine_seconds = RecordingEvaluator.log, RecordingEvaluator.seconds
+    started = time.perf_counter()
+    bare = load_bare(model, args.threads)
+    bare_load = time.perf_counter() - started
+    engine_runs, bare_runs = [engine_seconds], [run_bare(bare, log)]
+    for _ in range(args.repeat - 1):
+        engine_runs.append(run_engine(tables, args.threads)[3])
+        bare_runs.append(run_bare(bare, log))
+    ratios = [engine / plain for engine, plain in zip(engine_runs, bare_runs, strict=True)]
     load_after = os.getloadavg()
 
     latencies = [item.seconds for item in written]
-    attempts = [call.completion.seconds for call in model.recorded]
-    model_seconds = sum(attempts)
+    completions = model.completions
     results: dict[str, Any] = {
+        "tables": args.tables,
         "model_file": model.model_file_name,
-        "threads": model.threads,
+        "threads": args.threads,
         "insights": stats.insights,
         "attempts": stats.attempts,
         "model_load_seconds": round(model.load_seconds or 0.0, 3),
         "latency_median_seconds": round(statistics.median(latencies), 3),
         "latency_p95_seconds": round(percentile(latencies, 0.95), 3),
-        "attempt_median_seconds": round(statistics.median(attempts), 3),
-        "completion_tokens": stats.completion_tokens,
-        "prompt_tokens": stats.prompt_tokens,
-        "tokens_per_second": round(stats.completion_tokens / model_seconds, 1),
+        "latency_max_seconds": round(max(latencies), 3),
+        "answer_tokens_median": statistics.median(c.completion_tokens for c in completions),
+        "prompt_tokens_median": statistics.median(c.prompt_tokens for c in completions),
+        "evaluated_tokens_total": sum(c.evaluated_tokens for c in completions),
+        "decisions_median": statistics.median(c.decisions for c in completions),
         "model_written_share": round(stats.model_written / stats.insights, 3),
         "rejections": stats.rejections,
-        "engine_seconds": round(engine_seconds, 3),
+        "engine_seconds": [round(x, 3) for x in engine_runs],
+        "llama_seconds_inside_engine": round(in_engine_seconds, 3),
+        "python_share_of_engine": round(1 - in_engine_seconds / engine_seconds, 3),
         "bare_load_seconds": round(bare_load, 3),
-        "bare_seconds": round(bare_seconds, 3),
-        "overhead_ratio": round(engine_seconds / bare_seconds, 3),
-        "bare_answers_differing": differing,
+        "bare_evaluations": len(log),
+        "bare_seconds": [round(x, 3) for x in bare_runs],
+        "overhead_ratios": [round(x, 3) for x in ratios],
+        "overhead_ratio": round(statistics.median(ratios), 3),
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in load_after],
     }

@@ -16,8 +16,9 @@ from jira_insights_pipeline.insights import demo_tables
 from jira_insights_pipeline.insights.documents import validate_document
 from jira_insights_pipeline.insights.engine import write_insights
 from jira_insights_pipeline.insights.facts import MetricTables, all_facts, facts_for
-from jira_insights_pipeline.insights.grounding import build_grammar, parse_draft, validate_text
+from jira_insights_pipeline.insights.grounding import parse_draft, validate_text
 from jira_insights_pipeline.insights.io_manager import InsightsIOManager
+from jira_insights_pipeline.insights.plans import plan_answers, plans_for
 from jira_insights_pipeline.insights.prompts import build_messages
 from jira_insights_pipeline.resources.llm import (
     MODE_ENV,
@@ -134,19 +135,29 @@ def _small_site() -> MetricTables:
 
 @pytest.mark.llm
 @needs_default_model
-def test_the_real_model_answers_within_the_grammar_and_loads_once() -> None:
+def test_the_real_model_chooses_a_plan_answer_and_loads_once() -> None:
     pytest.importorskip("llama_cpp")
     resource = CountingModel()
     (facts,) = [f for f in facts_for("defect_leakage", _small_site())]
-    grammar = build_grammar(facts.facts, facts.key_facts)
-    first = resource.complete(build_messages(facts), grammar, seed=7)
-    again = resource.complete(build_messages(facts), grammar, seed=7)
+    answers = plan_answers(plans_for(facts))
+    assert len(answers) > 10
+    first = resource.choose(build_messages(facts), answers, seed=7)
+    again = resource.choose(build_messages(facts), answers, seed=7)
     assert resource.loads == 1
-    assert first.text == again.text
-    assert first.prompt_tokens > 100 and 0 < first.completion_tokens <= resource.max_tokens
-    draft = parse_draft(first.text, "Title")  # the grammar guarantees the JSON shape
+    assert first.text == again.text and first.text in answers
+    assert first.prompt_tokens > 100 and first.completion_tokens > 20
+    assert 1 <= first.decisions < first.completion_tokens
+    # The first call evaluates the whole prompt; the second finds it cached and evaluates only
+    # its last token and the answer up to the last decision.
+    assert first.evaluated_tokens > first.prompt_tokens
+    assert again.evaluated_tokens <= 1 + first.evaluated_tokens - first.prompt_tokens
+    draft = parse_draft(first.text, "Title")
     assert draft.message and 1 <= len(draft.recommendations) <= 2
-    assert not any(ch.isdigit() for _, text in draft.fields() for ch in text)
+    # Sampling at a temperature picks among the same answers, reproducibly for a seed.
+    sampled = [
+        resource.choose(build_messages(facts), answers, seed, 1.5).text for seed in (1, 2, 1)
+    ]
+    assert set(sampled) <= set(answers) and sampled[0] == sampled[2]
 
 
 def _materialize(data_dir: Path, tables: MetricTables) -> dg.ExecuteInProcessResult:

@@ -1,10 +1,10 @@
 """The insight engine: facts in, shipped insights out.
 
-For each insight: ask the model, held by a grammar to the insight's sentence plans
-(`plans.py`), with the insight's own seed; parse, check,
-fill and validate its answer; on rejection retry once with the next seed; if that is rejected
-too, write the insight from its template. With the model off, templates write everything.
-Nothing here reads a clock for the output: the same facts and model give the same bytes.
+For each insight: ask the model to choose among the answers its sentence plans allow
+(`plans.py`), with the insight's own seed; parse, check, fill and validate its answer; on
+rejection retry once with the next seed; if that is rejected too, write the insight from its
+template. With the model off, templates write everything. Nothing here reads a clock for the
+output: the same facts and model give the same bytes.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from jira_insights_pipeline.insights.grounding import (
     parse_draft,
     validate_draft,
 )
-from jira_insights_pipeline.insights.plans import build_plan_grammar, plans_for
+from jira_insights_pipeline.insights.plans import plan_answers, plans_for
 from jira_insights_pipeline.insights.prompts import PROMPT_VERSION, build_messages
 from jira_insights_pipeline.insights.templates import template_draft
 from jira_insights_pipeline.resources.llm import Completion, ModelUnavailableError
@@ -44,10 +44,10 @@ class InsightModel(Protocol):
     @property
     def model_file_name(self) -> str | None: ...
 
-    def complete(
+    def choose(
         self,
         messages: list[dict[str, str]],
-        grammar: str | None,
+        answers: Sequence[str],
         seed: int,
         temperature: float | None = None,
     ) -> Completion: ...
@@ -103,9 +103,10 @@ def _ask_model(facts: InsightFacts, model: InsightModel) -> tuple[Draft | None, 
     # titles stay uniform across insights (and the model spends its tokens on the substance).
     title = template_draft(facts).title
     messages = build_messages(facts)
-    # The grammar holds the sentence plans that are true for these facts: the model chooses
-    # among them (greedily, at the resource's temperature 0) and cannot word around a number.
-    grammar = build_plan_grammar(plans_for(facts))
+    # The answers are built from the sentence plans that are true for these facts: the model
+    # chooses among them (greedily, at the resource's temperature 0) and cannot word around a
+    # number.
+    answers = plan_answers(plans_for(facts))
     attempts: list[Attempt] = []
     for attempt in range(MAX_ATTEMPTS):
         seed = insight_seed(model.seed, facts.insight_id, attempt)
@@ -113,7 +114,7 @@ def _ask_model(facts: InsightFacts, model: InsightModel) -> tuple[Draft | None, 
         temperature = None if attempt == 0 else RETRY_TEMPERATURE
         started = time.perf_counter()
         try:
-            completion = model.complete(messages, grammar, seed, temperature)
+            completion = model.choose(messages, answers, seed, temperature)
         except ModelUnavailableError:
             raise
         except (ValueError, RuntimeError) as error:

