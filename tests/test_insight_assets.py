@@ -113,7 +113,7 @@ def test_one_run_writes_six_validated_files(tmp_path: Path) -> None:
     assert feed["insights"][0]["severity"] == "error"
     assert feed["insights"][0]["message"] == (
         # Payments' first leakage answer (first opener, first extra), filled from its facts.
-        "4 of 8 bugs from PAY Sprint 23 reached production, an escape rate of 57%, above the "
+        "4 bugs from PAY Sprint 23 reached production, an escape rate of 57%, above the "
         "20% limit. Testing caught 3 bugs before release."
     )
     assert feed["insights"][0]["model"]["file"] == "counting.gguf"

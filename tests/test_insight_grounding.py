@@ -175,7 +175,10 @@ def test_a_bad_answer_is_retried_then_replaced_by_the_template(
     # The template says the same thing from the same facts; severity never moved.
     template = template_draft(facts)
     assert document["severity"] == "error"
-    assert "57%" in document["message"] and "4 of 8" in document["message"]
+    assert (
+        "57%" in document["message"]
+        and "in production: 4; caught in testing: 3" in (document["message"])
+    )
     assert template.title.replace("{sprint}", "PAY Sprint 23") == document["title"]
     shipped = _shipped_text(document)
     for leaked in ("42%", "PAY-999", "zero", "Acme", "AI model", "ignore previous", "{"):

@@ -57,8 +57,8 @@ INPUT_TABLES: tuple[str, ...] = tuple(
 DESCRIPTIONS = {
     "scope_creep_insights": "One insight per board and sprint (latest closed and active): "
     "which stories grew after the sprint started, against the scope creep limit.",
-    "missed_target_insights": "One insight per board: how much of its commitment the latest "
-    "closed sprint finished, and whether work keeps spilling over.",
+    "missed_target_insights": "One insight per board: the points its latest closed sprint "
+    "completed against the points committed, and whether work keeps spilling over.",
     "defect_leakage_insights": "One insight per board: the share of the latest closed sprint's "
     "bugs that escaped to production, and the stories they came from.",
     "team_health_insights": "One insight per board: the hygiene score of its open issues and "

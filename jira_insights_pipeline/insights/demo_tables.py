@@ -198,7 +198,8 @@ def sprint_commitments() -> pd.DataFrame:
                 )
             closed = sprint["sprint_state"] == "closed"
             committed = counts["committed_points"]
-            completion = counts["completed_committed_points"] / committed if committed else None
+            say_do = counts["completed_committed_points"] / committed if committed else None
+            completion = counts["completed_points"] / committed if committed else None
             share = (
                 counts["grown_stories"] / counts["estimated_committed_stories"]
                 if counts["estimated_committed_stories"]
@@ -211,7 +212,7 @@ def sprint_commitments() -> pd.DataFrame:
                     "removed_points": 0.0,
                     "removed_issues": 0,
                     "completed_outside_issues": 0,
-                    "say_do_ratio": completion,
+                    "say_do_ratio": say_do,
                     "completion_rate": completion,
                     "spillover_issues": counts["not_completed_issues"] if closed else 0,
                     "grown_story_share": share,

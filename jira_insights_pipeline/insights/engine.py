@@ -126,7 +126,7 @@ def _ask_model(facts: InsightFacts, model: InsightModel) -> tuple[Draft | None, 
             continue
         try:
             draft = parse_draft(completion.text, title)
-            check_draft(draft, facts)
+            check_draft(draft, facts, own_text=completion.text in answers)
             filled = fill_draft(draft, facts)
             problems = validate_draft(filled, facts)
             if problems:
@@ -153,7 +153,7 @@ def _ask_model(facts: InsightFacts, model: InsightModel) -> tuple[Draft | None, 
 def _template(facts: InsightFacts) -> Draft:
     draft = template_draft(facts)
     try:
-        check_draft(draft, facts)
+        check_draft(draft, facts, own_text=True)
     except RejectedOutput as error:
         raise InsightValidationError(
             f"The {facts.use_case} template for board {facts.board_id} fails its own checks: "

@@ -53,10 +53,13 @@ class Fact:
     value: int | float | str | tuple[str, ...]
     kind: FactKind
     meaning: str
+    # Extra decimals shown for a ratio (of its percent) or a score: only when the value would
+    # otherwise read the same as the limit it is judged against ("20.4%, above the 20% limit").
+    decimals: int = 0
 
     @property
     def rendered(self) -> str:
-        return render_value(self.value, self.kind)
+        return render_value(self.value, self.kind, self.decimals)
 
     def json_value(self) -> int | float | str | list[str]:
         """The value at the precision the text shows it, so a reader can match every number of
@@ -67,7 +70,9 @@ class Fact:
         if isinstance(self.value, bool) or not isinstance(self.value, int | float):
             return self.value
         if self.kind == "ratio":
-            return round(round(float(self.value) * 100) / 100, 2)
+            return round(round(float(self.value) * 100, self.decimals) / 100, 2 + self.decimals)
+        if self.kind == "score" and self.decimals:
+            return round(float(self.value), self.decimals)
         if self.kind in ("percent", "count", "score"):
             return round(float(self.value))
         if self.kind in ("points", "days"):
@@ -120,13 +125,19 @@ def insight_id(board_id: int, sprint_id: int | None, use_case: str, as_of: str) 
     return f"{use_case}-{digest[:16]}"
 
 
-def render_value(value: Any, kind: FactKind) -> str:
+def _decimal(number: float, decimals: int) -> str:
+    return f"{number:.{decimals}f}" if decimals else str(round(number))
+
+
+def render_value(value: Any, kind: FactKind, decimals: int = 0) -> str:
     """How a fact's value reads in a sentence. One function, so the validator can compare."""
     if kind == "ratio":
-        return f"{round(float(value) * 100)}%"
+        return _decimal(float(value) * 100, decimals) + "%"
     if kind == "percent":
         return f"{round(float(value))}%"
-    if kind in ("count", "score"):
+    if kind == "score":
+        return _decimal(float(value), decimals)
+    if kind == "count":
         return str(round(float(value)))
     if kind in ("points", "days"):
         number = round(float(value), 1)
@@ -209,6 +220,20 @@ def _rounded(value: float) -> int | float:
     """Whole numbers as int, others to 4 decimals, so the JSON never shows float noise."""
     rounded = round(float(value), 4)
     return int(rounded) if rounded.is_integer() else rounded
+
+
+def _judged(name: str, value: float, limit: float, kind: FactKind, meaning: str) -> Fact:
+    """The fact of `value`, judged against `limit`, shown with as many decimals (up to two) as
+    it takes not to read the same as the limit: "20.4%, above the 20% limit", never
+    "20%, above the 20% limit"."""
+    decimals = 0
+    while (
+        decimals < 2
+        and value != limit
+        and render_value(value, kind, decimals) == render_value(limit, kind, decimals)
+    ):
+        decimals += 1
+    return Fact(name, _rounded(value), kind, meaning, decimals)
 
 
 def _flag(value: Any) -> bool:
@@ -386,7 +411,13 @@ def _scope_creep_one(
             "committed stories that had an estimate",
         ),
         Fact("grown_stories", _count(row, "grown_stories"), "count", "of those, how many grew"),
-        Fact("grown_story_share", _rounded(share), "ratio", "share of them that grew"),
+        _judged(
+            "grown_story_share",
+            share,
+            thresholds.grown_story_share_alert,
+            "ratio",
+            "share of them that grew",
+        ),
         Fact(
             "grown_share_limit",
             thresholds.grown_story_share_alert,
@@ -499,8 +530,12 @@ def missed_target_facts(tables: MetricTables, thresholds: Thresholds) -> list[In
         board = _board_name(names, board_id)
         facts = [
             *_context_facts(board, sprint),
-            Fact(
-                "completion_rate", _rounded(completion), "ratio", "share of committed points done"
+            _judged(
+                "completion_rate",
+                completion,
+                target,
+                "ratio",
+                "points completed, as a share of the points committed",
             ),
             Fact("completion_target", target, "ratio", "the expected share"),
             Fact(
@@ -508,6 +543,12 @@ def missed_target_facts(tables: MetricTables, thresholds: Thresholds) -> list[In
                 _points(row, "committed_points"),
                 "points",
                 "points committed at start",
+            ),
+            Fact(
+                "completed_points",
+                _points(row, "completed_points"),
+                "points",
+                "points completed in the sprint, added work included",
             ),
             Fact(
                 "completed_committed_points",
@@ -563,7 +604,12 @@ def missed_target_facts(tables: MetricTables, thresholds: Thresholds) -> list[In
                 status=status,
                 facts=facts,
                 evidence=evidence[:MAX_EVIDENCE],
-                key_facts=("completion_rate", "completed_committed_points", "spillover_stories"),
+                key_facts=(
+                    "completion_rate",
+                    "completed_points",
+                    "completed_committed_points",
+                    "spillover_stories",
+                ),
             )
         )
     return results
@@ -636,7 +682,14 @@ def defect_leakage_facts(tables: MetricTables, thresholds: Thresholds) -> list[I
         ]
         if escape_rate is not None:
             facts.insert(
-                5, Fact("escape_rate", _rounded(escape_rate), "ratio", "share of bugs that escaped")
+                5,
+                _judged(
+                    "escape_rate",
+                    escape_rate,
+                    thresholds.escape_rate_alert,
+                    "ratio",
+                    "share of bugs that escaped",
+                ),
             )
         if sources:
             facts.append(
@@ -705,7 +758,13 @@ def team_health_facts(tables: MetricTables, thresholds: Thresholds) -> list[Insi
         board = _board_name(names, board_id)
         facts = [
             *_context_facts(board, sprint),
-            Fact("hygiene_score", _rounded(score), "score", "hygiene score out of a hundred"),
+            _judged(
+                "hygiene_score",
+                score,
+                thresholds.hygiene_score_min,
+                "score",
+                "hygiene score out of a hundred",
+            ),
             Fact(
                 "hygiene_score_min",
                 thresholds.hygiene_score_min,

@@ -270,8 +270,11 @@ def _check_field(name: str, text: str, known: set[str], limit: int) -> None:
         raise RejectedOutput(f"{name} loops on {' '.join(pair)!r}")
 
 
-def check_draft(draft: Draft, facts: InsightFacts) -> None:
-    """Raise RejectedOutput unless every part of the draft is grounded and plain."""
+def check_draft(draft: Draft, facts: InsightFacts, *, own_text: bool = False) -> None:
+    """Raise RejectedOutput unless every part of the draft is grounded and plain.
+
+    `own_text`: the draft's words are the pipeline's own (a template, or a plan answer returned
+    unchanged), so a phrase it shares with a Jira summary is a coincidence, not a copy."""
     known = {fact.name for fact in facts.facts}
     kinds = {fact.name: fact.kind for fact in facts.facts}
     for name, text in draft.fields():
@@ -286,7 +289,7 @@ def check_draft(draft: Draft, facts: InsightFacts) -> None:
     texts = [draft.message, *draft.recommendations]
     if len({text.lower() for text in texts}) < len(texts):
         raise RejectedOutput("a recommendation repeats the message or the other recommendation")
-    for name, text in draft.fields():
+    for name, text in draft.fields() if not own_text else ():
         copied = _copied_phrase(text, facts.untrusted_text)
         if copied:
             raise RejectedOutput(f"{name} repeats Jira text ({copied!r})")

@@ -38,10 +38,14 @@ class Plans:
 
 
 def _value(facts: InsightFacts, name: str) -> float | None:
+    """The fact's value as the text shows it (so "20 points" equals a mean of 20.04)."""
     fact = facts.fact(name)
-    if fact is None or not isinstance(fact.value, int | float):
+    if fact is None:
         return None
-    return float(fact.value)
+    shown = fact.json_value()
+    if isinstance(shown, bool) or not isinstance(shown, int | float):
+        return None
+    return float(shown)
 
 
 def _has(facts: InsightFacts, *names: str) -> bool:
@@ -57,15 +61,28 @@ def _zero(facts: InsightFacts, name: str) -> bool:
     return _value(facts, name) == 0
 
 
-def _one(facts: InsightFacts, name: str) -> bool:
+def one(facts: InsightFacts, name: str) -> bool:
     return _value(facts, name) == 1
 
 
-def _compare(facts: InsightFacts, left: str, right: str) -> int | None:
+def _same(facts: InsightFacts, left: str, right: str) -> bool:
+    return compare(facts, left, right) == 0
+
+
+def compare(facts: InsightFacts, left: str, right: str) -> int | None:
     a, b = _value(facts, left), _value(facts, right)
     if a is None or b is None:
         return None
     return (a > b) - (a < b)
+
+
+def counted(facts: InsightFacts, name: str, singular: str, plural: str) -> str:
+    """`{name} point` or `{name} points`, as the fact's value asks."""
+    return "{" + name + "} " + (singular if one(facts, name) else plural)
+
+
+def points(facts: InsightFacts, name: str) -> str:
+    return counted(facts, name, "point", "points")
 
 
 def _scope_creep(facts: InsightFacts, alarm: bool) -> Plans:
@@ -76,30 +93,53 @@ def _scope_creep(facts: InsightFacts, alarm: bool) -> Plans:
             "estimate could grow."
         ]
     elif _zero(facts, "grown_stories"):
-        openers = [
-            "None of the {estimated_stories} estimated committed stories grew during {sprint}.",
-            "No committed story grew during {sprint}, out of {estimated_stories} with an estimate.",
-        ]
+        if one(facts, "estimated_stories"):
+            openers = [
+                "{sprint} had {estimated_stories} estimated committed story, and it did not grow."
+            ]
+        else:
+            openers = [
+                "None of the {estimated_stories} estimated committed stories grew during {sprint}.",
+                "No committed story grew during {sprint}, out of {estimated_stories} with an "
+                "estimate.",
+            ]
     else:
+        if _same(facts, "grown_stories", "estimated_stories"):
+            counted = (
+                "{top_story}, the only estimated committed story, grew during {sprint}, "
+                if one(facts, "estimated_stories")
+                else "All {estimated_stories} estimated committed stories grew during {sprint}, "
+            )
+        else:
+            counted = (
+                "{grown_stories} of {estimated_stories} estimated committed stories grew during "
+                "{sprint}, "
+            )
         openers = [
-            "{grown_stories} of {estimated_stories} committed stories grew during {sprint}, "
+            counted + limit + ".",
+            "During {sprint}, {grown_story_share} of the estimated committed stories grew, "
             + limit
             + ".",
-            "During {sprint}, {grown_story_share} of the committed stories grew, " + limit + ".",
         ]
     extras = []
     if _has(facts, "top_story", "top_story_start_points", "top_story_end_points"):
-        most = " " if _one(facts, "grown_stories") else " [most|the most], "
+        most = " " if one(facts, "grown_stories") else " [most|the most], "
         extras.append(
             "{top_story} grew"
             + most
-            + "from {top_story_start_points} points to {top_story_end_points} points."
+            + "from "
+            + points(facts, "top_story_start_points")
+            + " to "
+            + points(facts, "top_story_end_points")
+            + "."
         )
     if _positive(facts, "added_stories"):
-        story = "story" if _one(facts, "added_stories") else "stories"
+        story = "story" if one(facts, "added_stories") else "stories"
         verb = "was" if story == "story" else "were"
         worth = (
-            "worth {added_points} points" if _positive(facts, "added_points") else "with no points"
+            "worth " + points(facts, "added_points")
+            if _positive(facts, "added_points")
+            else "with no points"
         )
         extras.append(
             "{added_stories} new " + story + " " + verb + " added after the start, " + worth + "."
@@ -118,33 +158,48 @@ def _scope_creep(facts: InsightFacts, alarm: bool) -> Plans:
 
 
 def _missed_target(facts: InsightFacts, alarm: bool) -> Plans:
-    if alarm:
-        openers = [
-            "The team finished {completion_rate} of its commitment in {sprint}, "
-            "[below|short of] the {completion_target} target.",
-            "{sprint} finished {completed_committed_points} of {committed_points} committed "
-            "points ({completion_rate}), [below|short of] the {completion_target} target.",
-        ]
-    else:
-        openers = [
-            "The team finished {completion_rate} of its commitment in {sprint}, "
-            "[meeting|reaching] the {completion_target} target.",
-            "{sprint} finished {completed_committed_points} of {committed_points} committed "
-            "points ({completion_rate}).",
-        ]
+    # The completion rate is completed points over committed points (as Jira's velocity chart
+    # compares its bars), so finished added work counts: it is never called "the commitment
+    # finished", which is what the committed points finished say.
+    verdict = (
+        "[below|short of] the {completion_target} target"
+        if alarm
+        else "[meeting|reaching] the {completion_target} target"
+    )
+    openers = [
+        "{sprint} completed "
+        + points(facts, "completed_points")
+        + " against a commitment of "
+        + points(facts, "committed_points")
+        + " ({completion_rate}), "
+        + verdict
+        + ".",
+        "In {sprint} the team completed {completion_rate} as many points as it committed, "
+        + verdict
+        + ".",
+    ]
     extras = []
-    if _positive(facts, "spillover_stories"):
+    if _same(facts, "completed_committed_points", "committed_points"):
+        extras.append("Every committed point was finished.")
+    elif _has(facts, "completed_committed_points", "committed_points"):
+        extras.append(
+            "Of the "
+            + points(facts, "committed_points")
+            + " committed, {completed_committed_points} were finished."
+        )
+    spilled_now = _positive(facts, "spillover_stories")
+    if spilled_now:
         extras.append(
             "{spillover_stories} unfinished story spilled over."
-            if _one(facts, "spillover_stories")
+            if one(facts, "spillover_stories")
             else "{spillover_stories} unfinished stories spilled over."
         )
     elif _zero(facts, "spillover_stories"):
         extras.append("No unfinished story spilled over.")
     recent = _value(facts, "recent_sprints") or 0
     spilled = _value(facts, "spillover_sprints")
-    # "Still" only where missing the target makes the pattern a problem.
-    again = " [also|still]" if alarm else ""
+    # "Still" only where this sprint spilled over too and missing the target makes it a problem.
+    again = " [also|still]" if alarm and spilled_now else ""
     if recent > 1 and spilled is not None:
         if spilled == recent:
             extras.append(
@@ -169,21 +224,27 @@ def _missed_target(facts: InsightFacts, alarm: bool) -> Plans:
 
 
 def _defect_leakage(facts: InsightFacts, alarm: bool) -> Plans:
+    # The escape rate is production bugs over production and testing bugs (bugs of unknown
+    # environment count in neither), so no opener divides by all bugs found.
     if _has(facts, "escape_rate", "escape_rate_limit", "production_bugs"):
         limit = "above" if alarm else "within"
+        rate = (
+            "The escape rate in {sprint} was {escape_rate}, "
+            + limit
+            + " the {escape_rate_limit} limit."
+        )
         if _zero(facts, "production_bugs"):
             openers = [
-                "None of the {bugs_found} bugs found in {sprint} reached production.",
-                "The escape rate in {sprint} was {escape_rate}, within the "
-                "{escape_rate_limit} limit.",
+                "No bug from {sprint} was found in production, an escape rate of {escape_rate}.",
+                rate,
             ]
         else:
             openers = [
-                "{production_bugs} of {bugs_found} bugs from {sprint} reached production, "
-                "an escape rate of {escape_rate}, " + limit + " the {escape_rate_limit} limit.",
-                "The escape rate in {sprint} was {escape_rate}, "
+                counted(facts, "production_bugs", "bug", "bugs")
+                + " from {sprint} reached production, an escape rate of {escape_rate}, "
                 + limit
                 + " the {escape_rate_limit} limit.",
+                rate,
             ]
     else:
         openers = [
@@ -193,21 +254,32 @@ def _defect_leakage(facts: InsightFacts, alarm: bool) -> Plans:
     extras = []
     if _positive(facts, "qa_bugs") and _has(facts, "escape_rate"):
         extras.append(
-            "Testing caught {qa_bugs} bug before release."
-            if _one(facts, "qa_bugs")
-            else "Testing caught {qa_bugs} bugs before release."
+            "Testing caught " + counted(facts, "qa_bugs", "bug", "bugs") + " before release."
         )
     if _has(facts, "source_stories"):
-        extras.append("[They|These bugs] trace back to {source_stories}.")
-    if _positive(facts, "bugs_from_done_stories") and _has(facts, "bugs_found"):
-        linked = (
-            "is linked to a story"
-            if _one(facts, "bugs_from_done_stories")
-            else "are linked to stories"
-        )
         extras.append(
-            "{bugs_from_done_stories} of the {bugs_found} bugs " + linked + " already marked done."
+            "The production bug traces back to {source_stories}."
+            if one(facts, "production_bugs")
+            else "The production bugs trace back to {source_stories}."
         )
+    if _positive(facts, "bugs_from_done_stories") and _has(facts, "bugs_found"):
+        if _same(facts, "bugs_from_done_stories", "bugs_found"):
+            extras.append(
+                "The bug is linked to a story already marked done."
+                if one(facts, "bugs_found")
+                else "All {bugs_found} bugs are linked to stories already marked done."
+            )
+        else:
+            linked = (
+                "is linked to a story"
+                if one(facts, "bugs_from_done_stories")
+                else "are linked to stories"
+            )
+            extras.append(
+                "{bugs_from_done_stories} of the {bugs_found} bugs "
+                + linked
+                + " already marked done."
+            )
     if alarm:
         advice = [
             "Add acceptance tests for the stories these bugs came from.",
@@ -228,7 +300,7 @@ PROBLEM_ADVICE = {
 
 def _team_health(facts: InsightFacts, alarm: bool) -> Plans:
     relation = {1: "above", 0: "at", -1: "below"}.get(
-        _compare(facts, "hygiene_score", "hygiene_score_min") or 0, "at"
+        compare(facts, "hygiene_score", "hygiene_score_min") or 0, "at"
     )
     openers = [
         "The hygiene score on {board} is {hygiene_score}, " + relation + " the healthy "
@@ -238,10 +310,23 @@ def _team_health(facts: InsightFacts, alarm: bool) -> Plans:
     ]
     extras = []
     if _zero(facts, "issues_with_problems") and _positive(facts, "open_issues"):
-        extras.append("None of its {open_issues} open issues has a problem.")
+        extras.append(
+            "Its {open_issues} open issue has no problem."
+            if one(facts, "open_issues")
+            else "None of its {open_issues} open issues has a problem."
+        )
     elif _has(facts, "issues_with_problems", "open_issues"):
-        verb = "has" if _one(facts, "issues_with_problems") else "have"
-        extras.append("{issues_with_problems} of {open_issues} open issues " + verb + " a problem.")
+        if _same(facts, "issues_with_problems", "open_issues"):
+            extras.append(
+                "Its {open_issues} open issue has a problem."
+                if one(facts, "open_issues")
+                else "All {open_issues} open issues have a problem."
+            )
+        else:
+            verb = "has" if one(facts, "issues_with_problems") else "have"
+            extras.append(
+                "{issues_with_problems} of {open_issues} open issues " + verb + " a problem."
+            )
     worst = facts.fact("worst_problem")
     if worst is not None and _has(facts, "worst_problem_issues"):
         extras.append("The most common problem is {worst_problem} ({worst_problem_issues}).")
@@ -259,41 +344,41 @@ def _team_health(facts: InsightFacts, alarm: bool) -> Plans:
 
 
 def _velocity(facts: InsightFacts, alarm: bool) -> Plans:
-    relation = _compare(facts, "completed_points", "previous_mean_points")
+    relation = compare(facts, "completed_points", "previous_mean_points")
+    completed = points(facts, "completed_points")
     extras = []
     if relation is None:
-        openers = ["{board} completed {completed_points} points in {sprint}."]
+        openers = ["{board} completed " + completed + " in {sprint}."]
         extras.append("There are too few earlier sprints to show a trend yet.")
     else:
         versus = {
-            -1: "[down from|below] its recent mean of",
-            0: "[matching|equal to] its recent mean of",
-            1: "[up from|above] its recent mean of",
-        }[relation]
+            -1: "[down from|below] its recent mean of ",
+            0: "[matching|equal to] its recent mean of ",
+            1: "[up from|above] its recent mean of ",
+        }[relation] + points(facts, "previous_mean_points")
         openers = [
-            "{board} completed {completed_points} points in {sprint}, "
-            + versus
-            + " {previous_mean_points} points.",
-            "In {sprint}, {board} completed {completed_points} points, "
-            + versus
-            + " {previous_mean_points} points.",
+            "{board} completed " + completed + " in {sprint}, " + versus + ".",
+            "In {sprint}, {board} completed " + completed + ", " + versus + ".",
         ]
     if _has(facts, "forecast_p50", "forecast_p85"):
         extras.append(
-            "For the next sprint, {forecast_p85} points is a safe commitment and "
-            "{forecast_p50} points a coin flip."
+            "For the next sprint, "
+            + points(facts, "forecast_p85")
+            + " is a safe commitment and "
+            + points(facts, "forecast_p50")
+            + " a coin flip."
         )
     flow = facts.fact("cycle_time_trend")
     if flow is not None and _has(facts, "median_cycle_days"):
+        days = counted(facts, "median_cycle_days", "day", "days")
         if flow.value == "rising":
             extras.append(
-                "Work [also|now] takes longer: the median cycle time rose to "
-                "{median_cycle_days} days."
+                "Work [also|now] takes longer: the median cycle time rose to " + days + "."
             )
         else:
-            extras.append("The median cycle time, {median_cycle_days} days, did not rise.")
+            extras.append("The median cycle time, " + days + ", did not rise.")
     commit = (
-        "Commit to about {forecast_p85} points next sprint."
+        "Commit to about " + points(facts, "forecast_p85") + " next sprint."
         if _has(facts, "forecast_p85")
         else "Commit to what the team finished recently."
     )

@@ -11,6 +11,9 @@ from collections.abc import Callable
 
 from jira_insights_pipeline.insights.facts import InsightFacts
 from jira_insights_pipeline.insights.grounding import Draft
+from jira_insights_pipeline.insights.plans import compare as _compare
+from jira_insights_pipeline.insights.plans import counted, points
+from jira_insights_pipeline.insights.plans import one as _one
 
 
 def _has(facts: InsightFacts, name: str) -> bool:
@@ -51,13 +54,17 @@ def scope_creep(facts: InsightFacts) -> Draft:
         + " the {grown_share_limit} limit."
     )
     if _has(facts, "top_story"):
+        most = " grew from " if _one(facts, "grown_stories") else " grew most, from "
         message += (
-            " {top_story} grew most, from {top_story_start_points} to "
-            "{top_story_end_points} points."
+            " {top_story}"
+            + most
+            + "{top_story_start_points} to "
+            + points(facts, "top_story_end_points")
+            + "."
         )
     if _positive(facts, "added_stories"):
         message += " Stories added after the start: {added_stories}, " + (
-            "worth {added_points} points."
+            "worth " + points(facts, "added_points") + "."
             if _positive(facts, "added_points")
             else "with no points."
         )
@@ -78,23 +85,30 @@ def scope_creep(facts: InsightFacts) -> Draft:
 
 def missed_target(facts: InsightFacts) -> Draft:
     alarm = facts.severity != "info"
+    # Completed points include finished added work (see plans.py), so the committed points
+    # finished are stated on their own.
     message = (
-        "The team finished {completed_committed_points} of {committed_points} committed points "
-        "({completion_rate}), "
+        "{sprint} completed "
+        + points(facts, "completed_points")
+        + " against a commitment of "
+        + points(facts, "committed_points")
+        + " ({completion_rate}), "
         + ("below" if alarm else "meeting")
-        + " the {completion_target} target."
+        + " the {completion_target} target. Committed points finished: "
+        "{completed_committed_points}."
     )
     if _positive(facts, "spillover_stories"):
         message += " Unfinished stories spilled over: {spillover_stories}."
     elif _zero(facts, "spillover_stories"):
         message += " No unfinished story spilled over."
-    if _positive(facts, "spillover_sprints"):
+    recent = facts.fact("recent_sprints")
+    if _positive(facts, "spillover_sprints") and recent is not None and recent.value != 1:
         message += " Work spilled over in {spillover_sprints} of the last {recent_sprints} sprints."
     return _draft(
         alarm,
         message,
-        alarm_title="{sprint} finished {completion_rate} of its commitment",
-        calm_title="{sprint} met its commitment",
+        alarm_title="{sprint} fell short of its completion target",
+        calm_title="{sprint} reached its completion target",
         alarm_advice=(
             "Plan the next sprint from the points the team actually finishes, not its hopes.",
             "Use the retrospective to find what held the unfinished stories back.",
@@ -106,19 +120,18 @@ def missed_target(facts: InsightFacts) -> Draft:
 def defect_leakage(facts: InsightFacts) -> Draft:
     alarm = facts.severity != "info"
     if _has(facts, "escape_rate"):
+        # The rate divides by production and testing bugs only, so it follows both counts.
         message = (
-            "Bugs found in production: {production_bugs} of {bugs_found}, an escape rate of "
-            "{escape_rate} against a {escape_rate_limit} limit."
+            "Bugs found in production: {production_bugs}; caught in testing: {qa_bugs}; "
+            "escape rate {escape_rate} against a {escape_rate_limit} limit."
         )
     else:
         message = (
             "Bugs found during {sprint}: {bugs_found}; none was classed as found in production "
             "or in testing, so there is no escape rate."
         )
-    if _positive(facts, "qa_bugs") and _has(facts, "escape_rate"):
-        message += " Bugs caught in testing: {qa_bugs}."
     if _has(facts, "source_stories"):
-        message += " They trace back to {source_stories}."
+        message += " Production bugs trace back to {source_stories}."
     if _positive(facts, "bugs_from_done_stories"):
         message += " Bugs linked to stories already marked done: {bugs_from_done_stories}."
     return _draft(
@@ -146,7 +159,7 @@ def team_health(facts: InsightFacts) -> Draft:
     alarm = facts.severity != "info"
     message = (
         "The hygiene score is {hygiene_score}, "
-        + ("below" if alarm else "above")
+        + {1: "above", 0: "at", -1: "below"}[_compare(facts, "hygiene_score", "hygiene_score_min")]
         + " the healthy {hygiene_score_min}. Open issues with a problem: "
         "{issues_with_problems} of {open_issues}."
     )
@@ -169,25 +182,32 @@ def team_health(facts: InsightFacts) -> Draft:
 
 def velocity(facts: InsightFacts) -> Draft:
     alarm = facts.severity != "info"
-    message = "{board} completed {completed_points} points in {sprint}"
+    message = "{board} completed " + points(facts, "completed_points") + " in {sprint}"
     if _has(facts, "previous_mean_points"):
-        message += " against a recent mean of {previous_mean_points}."
+        message += " against a recent mean of " + points(facts, "previous_mean_points") + "."
     else:
         message += ". There are too few earlier sprints to show a trend yet."
     if _has(facts, "forecast_p50") and _has(facts, "forecast_p85"):
         message += (
-            " For the next sprint, {forecast_p85} points is a safe commitment and "
-            "{forecast_p50} points a coin flip."
+            " For the next sprint, "
+            + points(facts, "forecast_p85")
+            + " is a safe commitment and "
+            + points(facts, "forecast_p50")
+            + " a coin flip."
         )
     flow = facts.fact("cycle_time_trend")
     if flow is not None and _has(facts, "median_cycle_days"):
         message += (
-            " Work also takes longer: the median cycle time rose to {median_cycle_days} days."
+            " Work also takes longer: the median cycle time rose to "
+            + counted(facts, "median_cycle_days", "day", "days")
+            + "."
             if flow.value == "rising"
-            else " The median cycle time, {median_cycle_days} days, did not rise."
+            else " The median cycle time, "
+            + counted(facts, "median_cycle_days", "day", "days")
+            + ", did not rise."
         )
     commit = (
-        "Commit to about {forecast_p85} points next sprint."
+        "Commit to about " + points(facts, "forecast_p85") + " next sprint."
         if _has(facts, "forecast_p85")
         else "Commit to what the team finished recently."
     )
