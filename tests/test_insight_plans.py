@@ -171,3 +171,42 @@ def test_every_fact_kind_renders_as_its_json_value_reads() -> None:
     assert (score.rendered, score.json_value()) == ("69.6", 69.6)
     whole = Fact("share", 0.2041, "ratio", "a share")
     assert (whole.rendered, whole.json_value()) == ("20%", 0.2)
+
+
+def test_facts_no_plan_fits_are_worded_by_the_template(tables: MetricTables) -> None:
+    from jira_insights_pipeline.insights.plans import PLANNERS, Plans
+
+    class NeverCalled:
+        """A model that must not be asked: with no plan there is nothing to choose from."""
+
+        seed = 42
+        enabled = True
+        model_file_name = "never.gguf"
+
+        def choose(self, *args: object, **kwargs: object) -> None:
+            raise AssertionError("the model was asked without answers")
+
+    facts = _one_facts(tables, "velocity", 1)
+    original = PLANNERS["velocity"]
+    PLANNERS["velocity"] = lambda facts, alarm: Plans(("{no_such_fact} happened.",), (), ())
+    try:
+        document = write_insight(facts, NeverCalled()).document
+    finally:
+        PLANNERS["velocity"] = original
+    assert document["generated_by"] == "template"
+    assert document["model"]["rejections"] == [
+        "no sentence plan: no opening sentence fits the velocity facts"
+    ]
+
+
+def test_a_team_without_points_gets_no_zero_point_forecast(tables: MetricTables) -> None:
+    facts = _with(
+        _one_facts(tables, "velocity", 4),
+        completed_points=0,
+        previous_mean_points=0,
+        forecast_p50=0,
+        forecast_p85=0,
+    )
+    for text in _messages(facts):
+        assert "0 points is a safe commitment" not in text and "about 0 points" not in text
+        assert "Estimate stories in points" in text

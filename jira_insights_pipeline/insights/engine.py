@@ -106,8 +106,14 @@ def _ask_model(facts: InsightFacts, model: InsightModel) -> tuple[Draft | None, 
     # The answers are built from the sentence plans that are true for these facts: the model
     # chooses among them (greedily, at the resource's temperature 0) and cannot word around a
     # number.
-    answers = plan_answers(plans_for(facts))
     attempts: list[Attempt] = []
+    try:
+        answers = plan_answers(plans_for(facts))
+    except ValueError as error:
+        # Facts no plan fits are a gap in plans.py, not a reason to stop the run: the template
+        # words this insight, and the reason is kept with it.
+        seed = insight_seed(model.seed, facts.insight_id, 0)
+        return None, [Attempt(seed, 0, 0, 0.0, f"no sentence plan: {error}")]
     for attempt in range(MAX_ATTEMPTS):
         seed = insight_seed(model.seed, facts.insight_id, attempt)
         # Greedy decoding gives the same answer for any seed, so the retry samples freely.

@@ -248,8 +248,10 @@ def _defect_leakage(facts: InsightFacts, alarm: bool) -> Plans:
             ]
     else:
         openers = [
-            "Bugs found during {sprint}: {bugs_found}; none was classed as found in production "
-            "or in testing, so there is no escape rate."
+            "{bugs_found} bugs were found during {sprint}, so there is no escape rate."
+            if _zero(facts, "bugs_found")
+            else "Bugs found during {sprint}: {bugs_found}; none was classed as found in "
+            "production or in testing, so there is no escape rate."
         ]
     extras = []
     if _positive(facts, "qa_bugs") and _has(facts, "escape_rate"):
@@ -360,7 +362,13 @@ def _velocity(facts: InsightFacts, alarm: bool) -> Plans:
             "{board} completed " + completed + " in {sprint}, " + versus + ".",
             "In {sprint}, {board} completed " + completed + ", " + versus + ".",
         ]
-    if _has(facts, "forecast_p50", "forecast_p85"):
+    # A team that finishes work without points (or does not estimate) has nothing to forecast.
+    pointless = _zero(facts, "completed_points") and (
+        _zero(facts, "forecast_p50") or not _has(facts, "forecast_p50")
+    )
+    if pointless:
+        extras.append("The finished work carried no story points, so points cannot forecast yet.")
+    elif _has(facts, "forecast_p50", "forecast_p85"):
         extras.append(
             "For the next sprint, "
             + points(facts, "forecast_p85")
@@ -377,11 +385,12 @@ def _velocity(facts: InsightFacts, alarm: bool) -> Plans:
             )
         else:
             extras.append("The median cycle time, " + days + ", did not rise.")
-    commit = (
-        "Commit to about " + points(facts, "forecast_p85") + " next sprint."
-        if _has(facts, "forecast_p85")
-        else "Commit to what the team finished recently."
-    )
+    if pointless:
+        commit = "Estimate stories in points before the sprint, so velocity can guide planning."
+    elif _has(facts, "forecast_p85"):
+        commit = "Commit to about " + points(facts, "forecast_p85") + " next sprint."
+    else:
+        commit = "Commit to what the team finished recently."
     if alarm:
         advice = [
             "Find what took capacity away, such as absences, support work or blocked stories.",

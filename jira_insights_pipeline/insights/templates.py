@@ -127,8 +127,10 @@ def defect_leakage(facts: InsightFacts) -> Draft:
         )
     else:
         message = (
-            "Bugs found during {sprint}: {bugs_found}; none was classed as found in production "
-            "or in testing, so there is no escape rate."
+            "{bugs_found} bugs were found during {sprint}, so there is no escape rate."
+            if _zero(facts, "bugs_found")
+            else "Bugs found during {sprint}: {bugs_found}; none was classed as found in "
+            "production or in testing, so there is no escape rate."
         )
     if _has(facts, "source_stories"):
         message += " Production bugs trace back to {source_stories}."
@@ -187,7 +189,12 @@ def velocity(facts: InsightFacts) -> Draft:
         message += " against a recent mean of " + points(facts, "previous_mean_points") + "."
     else:
         message += ". There are too few earlier sprints to show a trend yet."
-    if _has(facts, "forecast_p50") and _has(facts, "forecast_p85"):
+    pointless = _zero(facts, "completed_points") and (
+        _zero(facts, "forecast_p50") or not _has(facts, "forecast_p50")
+    )
+    if pointless:
+        message += " The finished work carried no story points, so points cannot forecast yet."
+    elif _has(facts, "forecast_p50") and _has(facts, "forecast_p85"):
         message += (
             " For the next sprint, "
             + points(facts, "forecast_p85")
@@ -206,11 +213,12 @@ def velocity(facts: InsightFacts) -> Draft:
             + counted(facts, "median_cycle_days", "day", "days")
             + ", did not rise."
         )
-    commit = (
-        "Commit to about " + points(facts, "forecast_p85") + " next sprint."
-        if _has(facts, "forecast_p85")
-        else "Commit to what the team finished recently."
-    )
+    if pointless:
+        commit = "Estimate stories in points before the sprint, so velocity can guide planning."
+    elif _has(facts, "forecast_p85"):
+        commit = "Commit to about " + points(facts, "forecast_p85") + " next sprint."
+    else:
+        commit = "Commit to what the team finished recently."
     return _draft(
         alarm,
         message,
