@@ -222,3 +222,24 @@ def test_a_prompt_injection_in_jira_cannot_move_the_real_model(tmp_path: Path) -
     assert validate_text(shipped, facts) == []
     for leaked in ("zero", "ignore previous", "instructions"):
         assert leaked not in shipped.lower()
+
+
+def test_a_relative_model_path_is_found_in_the_project_from_anywhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jira_insights_pipeline.resources import llm
+
+    project = tmp_path / "project"
+    (project / "models").mkdir(parents=True)
+    model = project / "models" / "tinyllama.gguf"
+    model.write_bytes(b"GGUF" + bytes(16))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.setattr(llm, "PROJECT_DIR", project)
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.setenv(MODEL_PATH_ENV, "models/tinyllama.gguf")
+    assert LlamaModelResource().resolved_model_path() == model
+    # A relative path found nowhere is reported as it was given.
+    monkeypatch.setenv(MODEL_PATH_ENV, "models/absent.gguf")
+    with pytest.raises(ModelUnavailableError, match=r"models/absent\.gguf does not exist"):
+        LlamaModelResource().resolved_model_path()

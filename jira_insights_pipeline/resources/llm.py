@@ -77,6 +77,21 @@ def default_model_path() -> Path | None:
     return None
 
 
+# The project folder when the package runs from a checkout (`pip install -e .`): `models/x.gguf`
+# is found there even when Dagster was started from another directory.
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+
+
+def locate_configured_model(path: Path) -> Path:
+    """`path` as given when it exists or is absolute; a relative path missing from the working
+    directory is looked up in the project folder (`models/...` in .env), else returned as given,
+    for the error to name."""
+    if path.is_absolute() or path.exists():
+        return path
+    in_project = PROJECT_DIR / path
+    return in_project if in_project.exists() else path
+
+
 def check_model_file(path: Path) -> Path:
     """Return `path` if it is a readable GGUF file, else raise an error saying what to do."""
     if not path.is_file():
@@ -159,7 +174,7 @@ class LlamaModelResource(dg.ConfigurableResource):
         """The GGUF file this resource loads, checked to exist and be readable."""
         configured = self.model_path or os.environ.get(MODEL_PATH_ENV, "")
         if configured:
-            return check_model_file(Path(configured).expanduser())
+            return check_model_file(locate_configured_model(Path(configured).expanduser()))
         bundled = default_model_path()
         if bundled is None:
             raise ModelUnavailableError(
