@@ -12,7 +12,9 @@ import json
 import os
 import re
 import shutil
+import struct
 import tempfile
+import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -31,6 +33,24 @@ ISSUES_FILE = "issues.jsonl"
 ISSUES_FILE_GZ = "issues.jsonl.gz"
 
 REQUIRED_FILES = (META_FILE, FIELDS_FILE, BOARDS_FILE, SPRINTS_FILE)
+
+COMPRESS_LEVEL = 6
+# A live scrape writes its issues file as gzip members of this many issues, each listing its
+# issues' ids and keys in its header (see `write_snapshot`), so that the next incremental run
+# copies the members whose issues did not change as they are. Smaller members mean less to
+# recompress around each changed issue, larger ones a smaller file (each member starts its
+# compression afresh): 16 issues cost ~25% in size over one stream on the benchmark's issues.
+ISSUES_PER_MEMBER = 16
+# The gzip extra subfield (RFC 1952, 2.3.1.1) of such a member: a JSON object with the format
+# version `v`, `size` (the bytes of the member after its header) and the `ids` and `keys` of
+# its issues, in order. Bump the version when what a member holds for given lines changes.
+MEMBER_INDEX_ID = b"JI"
+MEMBER_INDEX_VERSION = 1
+_GZIP_MAGIC_DEFLATE = b"\x1f\x8b\x08"
+_FEXTRA = 0x04
+# MTIME 0, XFL 0, OS 255 (unknown): nothing in a header depends on when or where it was written.
+_GZIP_HEADER_TAIL = b"\x00\x00\x00\x00\x00\xff"
+_MAX_SUBFIELD_DATA = 0xFFFF - 4
 
 # The leading run of top-level members with plain (string, number, literal) values, as
 # `write_snapshot` writes an issue: `{"expand":"...","id":"10001","self":"...","key":"AB-1",`.
@@ -112,6 +132,36 @@ class IssueLine:
         return orjson.loads(self.raw)
 
 
+@dataclass(frozen=True)
+class IssueBlock:
+    """Consecutive stored issues left compressed: one gzip member of an issues file written
+    with `issues_per_member`, with the ids and keys its header lists. An incremental merge
+    copies a block none of whose issues changed as these bytes, without decompressing it."""
+
+    ids: tuple[str, ...]
+    keys: tuple[str, ...]
+    member: bytes
+
+    def lines(self) -> list[IssueLine]:
+        """The block's issues as `IssueLine`s (decompressed; gzip's checksum is checked)."""
+        try:
+            data = zlib.decompress(self.member, wbits=31)
+        except zlib.error as error:
+            raise SnapshotError(
+                f"A gzip member of issues {self.keys[0]}..{self.keys[-1]} is corrupt ({error})."
+            ) from error
+        raws = [line + b"\n" for line in data.split(b"\n")[:-1]]
+        if len(raws) != len(self.ids) or not data.endswith(b"\n"):
+            raise SnapshotError(
+                f"A gzip member of issues {self.keys[0]}..{self.keys[-1]} holds {len(raws)} "
+                f"line(s) where its header lists {len(self.ids)} issue(s)."
+            )
+        return [
+            IssueLine(issue_id=issue_id, key=key, raw=raw)
+            for issue_id, key, raw in zip(self.ids, self.keys, raws, strict=True)
+        ]
+
+
 @dataclass
 class Snapshot:
     """A snapshot folder, read lazily: the small files at once, the issues as a stream."""
@@ -150,6 +200,24 @@ class Snapshot:
                 head = _decode_issue(line, path, number)
             yield IssueLine(issue_id=str(head.get("id")), key=str(head["key"]), raw=line)
 
+    def iter_issue_blocks(self) -> Iterator[IssueBlock | IssueLine]:
+        """Yields the issues as `IssueBlock`s, still compressed, when every gzip member of the
+        issues file lists its issues in its header (as `write_snapshot` writes it with
+        `issues_per_member`); otherwise as `iter_issue_lines` does. Only the member headers are
+        read to tell: no issue is decompressed."""
+        path = self.issues_path
+        if path.suffix != ".gz":
+            yield from self.iter_issue_lines()
+            return
+        with open(path, "rb") as handle:
+            index = _member_index(handle)
+            if index is None:
+                yield from self.iter_issue_lines()
+                return
+            handle.seek(0)
+            for ids, keys, length in index:
+                yield IssueBlock(ids=ids, keys=keys, member=handle.read(length))
+
 
 def _numbered_lines(path: Path) -> Iterator[tuple[int, bytes]]:
     """The issues file's non-blank lines, numbered from 1 as an editor shows them."""
@@ -158,6 +226,56 @@ def _numbered_lines(path: Path) -> Iterator[tuple[int, bytes]]:
         for number, line in enumerate(lines, start=1):
             if line.strip():
                 yield number, line
+
+
+def _member_index(handle: IO[bytes]) -> list[tuple[tuple[str, ...], tuple[str, ...], int]] | None:
+    """Each gzip member's issue ids, keys and length in bytes, read from the member headers;
+    None unless every member carries a valid index subfield and they end where the file does
+    (a file gzipped by other means, or altered, is then read line by line instead)."""
+    index = []
+    size = os.fstat(handle.fileno()).st_size
+    offset = 0
+    while offset < size:
+        handle.seek(offset)
+        head = handle.read(12)
+        if len(head) < 12 or head[:3] != _GZIP_MAGIC_DEFLATE or head[3] != _FEXTRA:
+            return None
+        extra = handle.read(int.from_bytes(head[10:12], "little"))
+        fields = _index_subfield(extra)
+        if fields is None:
+            return None
+        length = 12 + len(extra) + fields["size"]
+        if offset + length > size:
+            return None
+        index.append((tuple(fields["ids"]), tuple(fields["keys"]), length))
+        offset += length
+    return index or None
+
+
+def _index_subfield(extra: bytes) -> dict[str, Any] | None:
+    """The index a member's extra field holds, checked; None when it holds none."""
+    position = 0
+    while position + 4 <= len(extra):
+        length = int.from_bytes(extra[position + 2 : position + 4], "little")
+        data = extra[position + 4 : position + 4 + length]
+        if extra[position : position + 2] == MEMBER_INDEX_ID and len(data) == length:
+            try:
+                fields = orjson.loads(data)
+            except orjson.JSONDecodeError:
+                return None
+            ok = (
+                isinstance(fields, dict)
+                and fields.get("v") == MEMBER_INDEX_VERSION
+                and type(fields.get("size")) is int
+                and fields["size"] >= 8
+                and isinstance(fields.get("ids"), list)
+                and isinstance(fields.get("keys"), list)
+                and 0 < len(fields["ids"]) == len(fields["keys"])
+                and all(isinstance(v, str) for v in (*fields["ids"], *fields["keys"]))
+            )
+            return fields if ok else None
+        position += 4 + length
+    return None
 
 
 def _decode_issue(line: bytes, path: Path, number: int) -> dict[str, Any]:
@@ -256,16 +374,23 @@ def write_snapshot(
     fields: list[dict[str, Any]],
     boards: list[dict[str, Any]],
     sprints: list[dict[str, Any]],
-    issues: Iterable[dict[str, Any] | bytes],
+    issues: Iterable[dict[str, Any] | bytes | IssueLine | IssueBlock],
     statuses: list[dict[str, Any]] | None = None,
     compress: bool = True,
+    issues_per_member: int | None = None,
 ) -> Path:
     """Writes a snapshot folder atomically: into a temporary sibling, then renamed into place,
     so a failure part-way leaves whatever was at `dest` before untouched.
 
-    Each of `issues` is a dict, encoded here, or `bytes`: one issue already encoded as a line
-    (an `IssueLine.raw` from `Snapshot.iter_issue_lines`), written unchanged, with a newline
-    added when it has none. Passing stored lines through keeps an incremental run cheap."""
+    Each of `issues` is a dict, encoded here; `bytes`, one issue already encoded as a line,
+    written unchanged (with a newline added when it has none); an `IssueLine`, its `raw` line
+    so written; or an `IssueBlock`, its issues. Passing stored lines and blocks through keeps
+    an incremental run cheap.
+
+    With `issues_per_member` (and `compress`), the issues file is a series of gzip members of
+    that many issues each (the last may hold fewer), each listing its issues' ids and keys in
+    its header; an `IssueBlock` of that many issues that starts a member is copied as it is.
+    Without, it is one gzip stream. Either way the bytes depend only on the issue lines."""
     dest_path = Path(dest)
     dest_path.parent.mkdir(parents=True, exist_ok=True)
     staging_dir = Path(tempfile.mkdtemp(prefix=f".{dest_path.name}.", dir=dest_path.parent))
@@ -277,13 +402,13 @@ def write_snapshot(
         if statuses is not None:
             _write_json(staging_dir / STATUSES_FILE, statuses)
         issues_file = staging_dir / (ISSUES_FILE_GZ if compress else ISSUES_FILE)
-        with open(issues_file, "wb") as raw, _maybe_gzip(raw, compress) as stream:
-            for issue in issues:
-                if isinstance(issue, bytes):
-                    stream.write(issue if issue.endswith(b"\n") else issue + b"\n")
-                else:
-                    line = json.dumps(issue, ensure_ascii=False, separators=(",", ":")) + "\n"
-                    stream.write(line.encode("utf-8"))
+        with open(issues_file, "wb") as raw:
+            if compress and issues_per_member:
+                _write_members(raw, issues, issues_per_member)
+            else:
+                with _maybe_gzip(raw, compress) as stream:
+                    for line, _ in _issue_lines(issues):
+                        stream.write(line)
         _replace_dir(staging_dir, dest_path)
     except BaseException:
         shutil.rmtree(staging_dir, ignore_errors=True)
@@ -291,10 +416,101 @@ def write_snapshot(
     return dest_path
 
 
+def _issue_lines(
+    issues: Iterable[dict[str, Any] | bytes | IssueLine | IssueBlock],
+) -> Iterator[tuple[bytes, tuple[str, str] | None]]:
+    """Each issue as the line to write, with its id and key when they are known."""
+    for issue in issues:
+        if isinstance(issue, IssueBlock):
+            for line in issue.lines():
+                yield line.raw, (line.issue_id, line.key)
+        elif isinstance(issue, IssueLine):
+            yield _with_newline(issue.raw), (issue.issue_id, issue.key)
+        elif isinstance(issue, bytes):
+            yield _with_newline(issue), None
+        else:
+            line = json.dumps(issue, ensure_ascii=False, separators=(",", ":")) + "\n"
+            identity = (str(issue.get("id")), str(issue["key"])) if "key" in issue else None
+            yield line.encode("utf-8"), identity
+
+
+def _with_newline(line: bytes) -> bytes:
+    return line if line.endswith(b"\n") else line + b"\n"
+
+
+def _write_members(
+    out: IO[bytes],
+    issues: Iterable[dict[str, Any] | bytes | IssueLine | IssueBlock],
+    per_member: int,
+) -> None:
+    """The issues file as gzip members of `per_member` issues (see `write_snapshot`)."""
+    lines: list[bytes] = []
+    identities: list[tuple[str, str] | None] = []
+    written = False
+
+    def flush() -> None:
+        out.write(_gzip_member(b"".join(lines), identities))
+        lines.clear()
+        identities.clear()
+
+    for issue in issues:
+        if isinstance(issue, IssueBlock) and not lines and len(issue.ids) == per_member:
+            out.write(issue.member)
+            written = True
+            continue
+        for line, identity in _issue_lines((issue,)):
+            if identity is None:
+                identity = _identity_of_line(line)
+            lines.append(line)
+            identities.append(identity)
+            if len(lines) == per_member:
+                flush()
+                written = True
+    if lines or not written:
+        flush()
+
+
+def _identity_of_line(line: bytes) -> tuple[str, str] | None:
+    """An encoded issue's id and key as `Snapshot.iter_issue_lines` reads them; None when the
+    line is not a Jira issue."""
+    head = _scalar_members_head(line)
+    if not ("id" in head and "key" in head):
+        try:
+            head = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            return None
+        if not isinstance(head, dict) or "key" not in head:
+            return None
+    return str(head.get("id")), str(head["key"])
+
+
+def _gzip_member(data: bytes, identities: list[tuple[str, str] | None]) -> bytes:
+    """One gzip member of `data`, its header listing the issues' ids and keys (none when an
+    issue's are unknown or the list is too long for a header). Same input, same bytes."""
+    compressor = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
+    body = compressor.compress(data) + compressor.flush()
+    body += struct.pack("<II", zlib.crc32(data), len(data) & 0xFFFFFFFF)
+    subfield = b""
+    if identities and all(identities):
+        index = {
+            "v": MEMBER_INDEX_VERSION,
+            "size": len(body),
+            "ids": [identity[0] for identity in identities if identity],
+            "keys": [identity[1] for identity in identities if identity],
+        }
+        encoded = orjson.dumps(index)
+        if len(encoded) <= _MAX_SUBFIELD_DATA:
+            subfield = MEMBER_INDEX_ID + struct.pack("<H", len(encoded)) + encoded
+    if not subfield:
+        return _GZIP_MAGIC_DEFLATE + b"\x00" + _GZIP_HEADER_TAIL + body
+    extra = struct.pack("<H", len(subfield)) + subfield
+    return _GZIP_MAGIC_DEFLATE + bytes([_FEXTRA]) + _GZIP_HEADER_TAIL + extra + body
+
+
 def _maybe_gzip(raw: IO[bytes], compress: bool) -> AbstractContextManager[IO[bytes]]:
     # No file name and mtime=0 in the gzip header keep the bytes identical for identical content.
     return (
-        gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0, compresslevel=6)
+        gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0, compresslevel=COMPRESS_LEVEL)
         if compress
         else nullcontext(raw)
     )

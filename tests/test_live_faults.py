@@ -262,3 +262,36 @@ def test_credentials_expiring_mid_run_leave_the_stored_snapshot_untouched(
     assert "JIRA_API_TOKEN" in str(caught.value)
     assert folder_digest(stored) == before
     assert [p.name for p in stored.parent.iterdir()] == ["raw"]  # no scratch left behind
+
+
+def test_independent_listings_are_requested_together(
+    fake_jira: FakeJira, sleeps: SleepRecorder, tmp_path: Path
+) -> None:
+    for path in (r"/field$", r"/status$", r"/agile/1\.0/board$", r"/configuration$", r"/sprint$"):
+        fake_jira.add_fault(Fault(path, delay_s=0.3, times=None))
+    result = scrape_to_snapshot(settings_for(fake_jira), "rest", tmp_path / "raw", sleep=sleeps)
+    assert result.board_count == 2
+
+    def started(pattern: str) -> list[float]:
+        return [call.at for call in fake_jira.requests_to(pattern)]
+
+    listings = started(r"/field$") + started(r"/status$") + started(r"/agile/1\.0/board$")
+    per_board = started(r"/configuration$") + started(r"/sprint$")
+    assert len(listings) == 3 and len(per_board) == 4
+    assert max(listings) - min(listings) < 0.2  # all three sent before the first answered
+    assert max(per_board) - min(per_board) < 0.2
+    # The boards' own calls wait for the list of boards.
+    assert min(per_board) >= started(r"/agile/1\.0/board$")[0] + 0.3
+    assert result.request_count == len(fake_jira.requests)
+
+
+def test_the_first_failing_listing_in_order_is_the_one_reported(
+    fake_jira: FakeJira, sleeps: SleepRecorder, tmp_path: Path
+) -> None:
+    # /status fails at once, /field after a while: the run still reports /field, as it would
+    # reading them one after another.
+    fake_jira.add_fault(Fault(r"/field$", status=500, delay_s=0.3, times=None))
+    fake_jira.add_fault(Fault(r"/status$", status=500, times=None))
+    with pytest.raises(JiraServerError, match=r"GET /rest/api/3/field \(500\)"):
+        scrape_to_snapshot(settings_for(fake_jira), "rest", tmp_path / "store/raw", sleep=sleeps)
+    assert not (tmp_path / "store").exists()

@@ -14,6 +14,7 @@ import pytest
 from fake_jira import FakeJira, Fault
 from fake_jira.helpers import IMPROVINGFLOW, SleepRecorder, folder_digest, settings_for
 
+from jira_insights_pipeline.live import scrape as scrape_module
 from jira_insights_pipeline.live import scrape_to_snapshot
 from jira_insights_pipeline.live.errors import JiraRateLimitedError
 from jira_insights_pipeline.live.incremental import (
@@ -26,7 +27,7 @@ from jira_insights_pipeline.live.incremental import (
     updated_ms,
     updated_since_jql,
 )
-from jira_insights_pipeline.snapshot import IssueLine, load_snapshot
+from jira_insights_pipeline.snapshot import IssueBlock, IssueLine, load_snapshot, write_snapshot
 
 pytest_plugins = ["fake_jira.fixtures"]
 
@@ -221,3 +222,83 @@ def test_a_failed_incremental_run_leaves_the_stored_snapshot_as_it_was(
         )
     assert folder_digest(stored) == before
     assert [p.name for p in stored.parent.iterdir()] == ["raw"]
+
+
+def test_merge_passes_unchanged_blocks_through_and_opens_only_the_others(
+    tmp_path: Path,
+) -> None:
+    stored = list(load_snapshot(IMPROVINGFLOW).iter_issues())
+    write_snapshot(
+        tmp_path / "snap",
+        meta=load_snapshot(IMPROVINGFLOW).meta,
+        fields=[],
+        boards=[],
+        sprints=[],
+        issues=stored,
+        issues_per_member=4,
+    )
+    blocks = list(load_snapshot(tmp_path / "snap").iter_issue_blocks())
+    assert [len(block.ids) for block in blocks] == [4, 4, 2]
+    edited = copy.deepcopy(stored[5])
+    edited["fields"]["updated"] = "2023-01-01T00:00:00.000+0000"
+    new = copy.deepcopy(stored[0])
+    new.update(id="99999", key="SP-99")
+    merged = list(merge_issues(blocks, {edited["id"]: edited, new["id"]: new}))
+    assert merged[0] is blocks[0]
+    assert [line.key for line in merged[1:5] if isinstance(line, IssueLine)] == [
+        stored[4]["key"],
+        stored[6]["key"],
+        stored[7]["key"],
+    ]
+    assert merged[2] is edited
+    assert merged[5] is blocks[2]
+    assert merged[6] is new
+
+
+@pytest.mark.parametrize("stored_per_member", [3, None])
+def test_an_incremental_run_writes_what_a_full_run_writes_copying_unchanged_members(
+    fake_jira: FakeJira,
+    sleeps: SleepRecorder,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    stored_per_member: int | None,
+) -> None:
+    # None: the stored snapshot is one gzip stream, as before members were written.
+    monkeypatch.setattr(scrape_module, "ISSUES_PER_MEMBER", stored_per_member)
+    stored = tmp_path / "raw"
+    settings = settings_for(fake_jira)
+    scrape_to_snapshot(settings, "rest", stored, sleep=sleeps)
+    before = list(load_snapshot(stored).iter_issue_blocks())
+    monkeypatch.setattr(scrape_module, "ISSUES_PER_MEMBER", 3)
+
+    opened: list[tuple[str, ...]] = []
+    lines_of = IssueBlock.lines
+
+    def spied_lines(block: IssueBlock) -> list[IssueLine]:
+        opened.append(block.keys)
+        return lines_of(block)
+
+    monkeypatch.setattr(IssueBlock, "lines", spied_lines)
+    fake_jira.touch_issue("SP-7", updated="2022-05-08T09:15:00.000+0000", summary="Renamed")
+    result = scrape_to_snapshot(
+        settings, "rest", stored, previous=stored, full_refresh=False, sleep=sleeps
+    )
+    assert result.incremental
+    assert result.issue_count == 10
+    after = list(load_snapshot(stored).iter_issue_blocks())
+    assert all(isinstance(block, IssueBlock) for block in after)
+    assert [len(block.ids) for block in after] == [3, 3, 3, 1]
+    if stored_per_member is not None:
+        # Only the members holding SP-7 and SP-15 (which came back: it was updated inside the
+        # overlap) were opened; the others were copied. Only SP-7's changed.
+        assert opened == [block.keys for block in before if {"SP-7", "SP-15"} & set(block.keys)]
+        assert len(opened) == 2
+        unchanged = [a.member == b.member for a, b in zip(before, after, strict=True)]
+        assert unchanged == ["SP-7" not in block.keys for block in after]
+    assert stored_issues(stored)["SP-7"]["fields"]["summary"] == "Renamed"
+
+    fresh = scrape_to_snapshot(settings, "rest", tmp_path / "fresh", sleep=sleeps)
+    assert not fresh.incremental
+    assert (stored / "issues.jsonl.gz").read_bytes() == (
+        tmp_path / "fresh" / "issues.jsonl.gz"
+    ).read_bytes()

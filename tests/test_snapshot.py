@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from jira_insights_pipeline.snapshot import (
+    IssueBlock,
+    IssueLine,
     SnapshotError,
     SnapshotMeta,
     copy_snapshot,
@@ -172,3 +174,99 @@ def test_copy_takes_only_the_formats_files(tmp_path: Path) -> None:
     ]
     with gzip.open(tmp_path / "dest/issues.jsonl.gz", "rt") as handle:
         assert json.loads(handle.readline()) == ISSUE
+
+
+def _issues(count: int) -> list[dict]:
+    return [
+        {"id": str(10001 + n), "key": f"AB-{n + 1}", "fields": {"summary": f"Issue {n + 1}"}}
+        for n in range(count)
+    ]
+
+
+def test_members_of_issues_read_as_one_stream_and_list_their_issues(tmp_path: Path) -> None:
+    issues = _issues(5)
+    _write(tmp_path / "one", issues=issues)
+    _write(tmp_path / "members", issues=issues, issues_per_member=2)
+    members = (tmp_path / "members/issues.jsonl.gz").read_bytes()
+    assert gzip.decompress(members) == gzip.decompress(
+        (tmp_path / "one/issues.jsonl.gz").read_bytes()
+    )
+    snapshot = load_snapshot(tmp_path / "members")
+    assert list(snapshot.iter_issues()) == issues
+    blocks = list(snapshot.iter_issue_blocks())
+    assert all(isinstance(block, IssueBlock) for block in blocks)
+    assert [block.keys for block in blocks] == [("AB-1", "AB-2"), ("AB-3", "AB-4"), ("AB-5",)]
+    assert [block.ids for block in blocks] == [("10001", "10002"), ("10003", "10004"), ("10005",)]
+    assert b"".join(block.member for block in blocks) == members
+    lines = [line for block in blocks for line in block.lines()]
+    assert lines == list(snapshot.iter_issue_lines())
+
+
+def test_members_depend_only_on_the_lines_however_they_are_passed(tmp_path: Path) -> None:
+    issues = _issues(7)
+    _write(tmp_path / "snap", issues=issues, issues_per_member=3)
+    expected = (tmp_path / "snap/issues.jsonl.gz").read_bytes()
+    snapshot = load_snapshot(tmp_path / "snap")
+    blocks = list(snapshot.iter_issue_blocks())
+    lines = list(snapshot.iter_issue_lines())
+
+    _write(tmp_path / "blocks", issues=blocks, issues_per_member=3)
+    assert (tmp_path / "blocks/issues.jsonl.gz").read_bytes() == expected
+    mixed = [lines[0].raw, lines[1], issues[2], blocks[1], lines[6]]
+    _write(tmp_path / "mixed", issues=mixed, issues_per_member=3)
+    assert (tmp_path / "mixed/issues.jsonl.gz").read_bytes() == expected
+
+    # A block that does not start a member is opened: the boundaries stay where a fresh write
+    # of the same lines puts them.
+    shifted = [*_issues(8)[7:], *blocks]
+    _write(tmp_path / "shifted", issues=shifted, issues_per_member=3)
+    _write(tmp_path / "fresh", issues=[_issues(8)[7], *issues], issues_per_member=3)
+    assert (tmp_path / "shifted/issues.jsonl.gz").read_bytes() == (
+        tmp_path / "fresh/issues.jsonl.gz"
+    ).read_bytes()
+    assert [b.keys for b in load_snapshot(tmp_path / "shifted").iter_issue_blocks()] == [
+        ("AB-8", "AB-1", "AB-2"),
+        ("AB-3", "AB-4", "AB-5"),
+        ("AB-6", "AB-7"),
+    ]
+
+
+def test_issues_files_without_member_index_are_read_line_by_line(tmp_path: Path) -> None:
+    _write(tmp_path / "one", issues=_issues(3))
+    _write(tmp_path / "plain", issues=_issues(3), compress=False)
+    for name in ("one", "plain"):
+        items = list(load_snapshot(tmp_path / name).iter_issue_blocks())
+        assert [type(item) for item in items] == [IssueLine] * 3
+
+    # A member appended by other means (no index in its header): every member is read as lines.
+    _write(tmp_path / "appended", issues=_issues(4), issues_per_member=2)
+    with open(tmp_path / "appended/issues.jsonl.gz", "ab") as handle:
+        handle.write(gzip.compress(b'{"id":"10099","key":"AB-99","fields":{}}\n', mtime=0))
+    items = list(load_snapshot(tmp_path / "appended").iter_issue_blocks())
+    assert all(isinstance(item, IssueLine) for item in items)
+    assert [item.key for item in items] == ["AB-1", "AB-2", "AB-3", "AB-4", "AB-99"]
+
+
+def test_a_member_whose_lines_are_not_issues_is_written_without_index(tmp_path: Path) -> None:
+    issues = [*_issues(2), b"not an issue", *_issues(4)[2:]]
+    _write(tmp_path / "snap", issues=issues, issues_per_member=2)
+    content = gzip.decompress((tmp_path / "snap/issues.jsonl.gz").read_bytes())
+    assert content.splitlines()[2] == b"not an issue"
+    # Read line by line, so the broken line is named as usual.
+    with pytest.raises(SnapshotError, match=r"issues\.jsonl\.gz, line 3: not valid JSON"):
+        list(load_snapshot(tmp_path / "snap").iter_issue_blocks())
+
+
+def test_no_issues_in_members_is_still_a_gzip_file(tmp_path: Path) -> None:
+    _write(tmp_path / "snap", issues=[], issues_per_member=2)
+    assert gzip.decompress((tmp_path / "snap/issues.jsonl.gz").read_bytes()) == b""
+    assert list(load_snapshot(tmp_path / "snap").iter_issue_blocks()) == []
+
+
+def test_a_corrupt_member_is_reported_when_opened(tmp_path: Path) -> None:
+    _write(tmp_path / "snap", issues=_issues(4), issues_per_member=2)
+    block = next(iter(load_snapshot(tmp_path / "snap").iter_issue_blocks()))
+    assert isinstance(block, IssueBlock)
+    damaged = IssueBlock(block.ids, block.keys, block.member[:-12] + b"\0" * 4 + block.member[-8:])
+    with pytest.raises(SnapshotError, match=r"member of issues AB-1\.\.AB-2 is corrupt"):
+        damaged.lines()

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from jira_insights_pipeline.snapshot import IssueLine, SnapshotError, load_snapshot
+from jira_insights_pipeline.snapshot import IssueBlock, IssueLine, SnapshotError, load_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +32,9 @@ INCREMENTAL_KEY = "live_incremental"
 LAST_FULL_REFRESH_KEY = "live_last_full_refresh_at"
 USER_TIME_ZONE_KEY = "live_user_time_zone"
 
-# A stored issue as the merge receives it: decoded, or still encoded as its stored line.
-StoredIssue = TypeVar("StoredIssue", dict[str, Any], IssueLine)
+# Stored issues as the merge receives them: decoded, or still encoded as their stored line, or
+# as the gzip member of the stored file that holds them.
+StoredIssue = TypeVar("StoredIssue", dict[str, Any], IssueLine, IssueLine | IssueBlock)
 
 _ORDER_BY = re.compile(r"(?is)^(?P<condition>.*?)\s*\border\s+by\s+(?P<order>.+?)\s*$")
 _JIRA_OFFSET = re.compile(r"([+-]\d{2})(\d{2})$")
@@ -168,19 +169,29 @@ def merge_issues(
     """The stored issues in their order, each replaced by its changed version (matched by
     issue id) unless that one is older; then the changed issues that are new, in fetch order.
 
-    Stored issues may be dicts or `IssueLine`s (still encoded); a kept stored issue is yielded
-    as it came, so encoded lines pass through without being decoded, except the few that have
-    a changed version to compare `updated` with."""
+    Stored issues may be dicts, `IssueLine`s (still encoded) or `IssueBlock`s (still
+    compressed); a kept stored issue is yielded as it came, so encoded lines pass through
+    without being decoded, except the few that have a changed version to compare `updated`
+    with, and a block none of whose issues changed passes through whole (a block with a
+    changed issue is opened into its lines)."""
     placed: set[str] = set()
-    for issue in stored:
-        issue_id = issue.issue_id if isinstance(issue, IssueLine) else str(issue.get("id"))
-        replacement = changed.get(issue_id)
-        if replacement is not None:
-            placed.add(issue_id)
-            decoded = issue.decode() if isinstance(issue, IssueLine) else issue
-            yield replacement if is_not_older(replacement, decoded) else issue
+    for item in stored:
+        if isinstance(item, IssueBlock):
+            if not any(issue_id in changed for issue_id in item.ids):
+                yield item
+                continue
+            issues: Iterable[Any] = item.lines()
         else:
-            yield issue
+            issues = (item,)
+        for issue in issues:
+            issue_id = issue.issue_id if isinstance(issue, IssueLine) else str(issue.get("id"))
+            replacement = changed.get(issue_id)
+            if replacement is not None:
+                placed.add(issue_id)
+                decoded = issue.decode() if isinstance(issue, IssueLine) else issue
+                yield replacement if is_not_older(replacement, decoded) else issue
+            else:
+                yield issue
     for issue_id, issue in changed.items():
         if issue_id not in placed:
             yield issue

@@ -16,8 +16,10 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -48,6 +50,8 @@ from jira_insights_pipeline.live.sprint_reports import (
 )
 from jira_insights_pipeline.live.transports import HttpTransport, Sleep, Transport
 from jira_insights_pipeline.snapshot import (
+    ISSUES_PER_MEMBER,
+    IssueBlock,
     IssueLine,
     SnapshotMeta,
     load_snapshot,
@@ -161,14 +165,25 @@ def _scrape(
         transport_kind,
     )
 
-    fields = client.fields()
-    statuses = client.statuses()
-    boards = client.boards(board_ids=settings.board_ids, project_keys=settings.projects)
-    for board in boards:
-        configuration = client.board_configuration(board["id"])
+    # Independent listings are asked for at once when the transport allows it: on a real
+    # site each is a round trip, and together they were most of an incremental run's time.
+    fields, statuses, boards = _at_once(
+        transport,
+        [
+            client.fields,
+            client.statuses,
+            partial(client.boards, board_ids=settings.board_ids, project_keys=settings.projects),
+        ],
+    )
+    per_board = _at_once(
+        transport,
+        [partial(client.board_configuration, board["id"]) for board in boards]
+        + [partial(client.board_sprints, board["id"]) for board in boards],
+    )
+    for board, configuration in zip(boards, per_board[: len(boards)], strict=True):
         if configuration is not None:
             board["configuration"] = configuration
-    sprints, sprint_boards = _sprints_of(client, boards)
+    sprints, sprint_boards = _sprints_of(boards, per_board[len(boards) :])
     log.info("%d fields, %d boards, %d sprints.", len(fields), len(boards), len(sprints))
 
     base_jql = _base_jql(settings, boards)
@@ -213,11 +228,12 @@ def _scrape(
         if incremental:
             assert stored is not None
             changed = {str(issue["id"]): issue for issue in _read_spool(spool)}
-            # The stored issues stay encoded: only the ~1% that changed are decoded, the rest
-            # are written back byte for byte (decoding and re-encoding them all was nearly the
-            # whole time of an incremental run).
-            issues: Iterable[dict[str, Any] | IssueLine] = merge_issues(
-                load_snapshot(stored.path).iter_issue_lines(), changed
+            # The stored issues stay compressed: the gzip members holding none of the ~1% that
+            # changed are copied byte for byte, the others opened into their lines, and only
+            # the changed issues are decoded (decompressing, decoding, re-encoding and
+            # recompressing them all was nearly the whole time of an incremental run).
+            issues: Iterable[dict[str, Any] | IssueLine | IssueBlock] = merge_issues(
+                load_snapshot(stored.path).iter_issue_blocks(), changed
             )
             watermark = max(w for w in (stored.watermark_ms, watermark) if w is not None)
         else:
@@ -248,6 +264,7 @@ def _scrape(
             sprints=sprints,
             issues=_collect_keys(issues, keys),
             statuses=statuses,
+            issues_per_member=ISSUES_PER_MEMBER,
         )
         if (workdir / SPRINT_REPORTS_DIR).is_dir():
             os.replace(workdir / SPRINT_REPORTS_DIR, dest / SPRINT_REPORTS_DIR)
@@ -279,16 +296,29 @@ def _scrape(
     )
 
 
+def _at_once(transport: Transport, calls: list[Callable[[], Any]]) -> list[Any]:
+    """The results of independent requests, in the order of `calls`: sent together when the
+    transport says it can take several at once (`parallel_requests`, the HTTP one), else one
+    after another. Run together, all of them finish before the first failure, in the order of
+    `calls`, is raised, so which error a run reports does not depend on timing."""
+    workers = min(len(calls), getattr(transport, "parallel_requests", 1))
+    if workers <= 1:
+        return [call() for call in calls]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="jira-request") as pool:
+        futures = [pool.submit(call) for call in calls]
+    return [future.result() for future in futures]
+
+
 def _sprints_of(
-    client: JiraClient, boards: list[dict[str, Any]]
+    boards: list[dict[str, Any]], board_sprints: list[list[dict[str, Any]]]
 ) -> tuple[list[dict[str, Any]], dict[int, int]]:
-    """Every board's sprints, each once (a sprint shows on every board whose filter holds its
-    issues), and the board whose report to ask for each: its own board when read, else the
-    first board listing it."""
+    """Every board's sprints (`board_sprints`, in the order of `boards`), each once (a sprint
+    shows on every board whose filter holds its issues), and the board whose report to ask for
+    each: its own board when read, else the first board listing it."""
     sprints: dict[int, dict[str, Any]] = {}
     listed_on: dict[int, int] = {}
-    for board in boards:
-        for sprint in client.board_sprints(board["id"]):
+    for board, listed in zip(boards, board_sprints, strict=True):
+        for sprint in listed:
             sprints.setdefault(sprint["id"], sprint)
             listed_on.setdefault(sprint["id"], board["id"])
     board_ids = {board["id"] for board in boards}
@@ -346,13 +376,16 @@ def _read_spool(path: Path) -> Iterator[dict[str, Any]]:
 
 
 def _collect_keys(
-    issues: Iterable[dict[str, Any] | IssueLine], keys: set[str]
-) -> Iterator[dict[str, Any] | bytes]:
-    """Passes the issues on for `write_snapshot` (a stored line as its bytes), noting each key."""
+    issues: Iterable[dict[str, Any] | IssueLine | IssueBlock], keys: set[str]
+) -> Iterator[dict[str, Any] | IssueLine | IssueBlock]:
+    """Passes the issues on for `write_snapshot`, noting each key."""
     for issue in issues:
-        if isinstance(issue, IssueLine):
+        if isinstance(issue, IssueBlock):
+            keys.update(issue.keys)
+            yield issue
+        elif isinstance(issue, IssueLine):
             keys.add(issue.key)
-            yield issue.raw
+            yield issue
         else:
             keys.add(str(issue.get("key")))
             yield issue

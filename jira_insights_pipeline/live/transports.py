@@ -14,6 +14,7 @@ import base64
 import gzip
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -230,9 +231,11 @@ def _describe_failure(error: BaseException, base_url: str, path: str, settings: 
 
 
 class HttpTransport:
-    """GETs over requests with a pooled session and urllib3 retries."""
+    """GETs over requests with a pooled session and urllib3 retries. Safe to call from several
+    threads at once: the scrape sends up to `parallel_requests` independent GETs together."""
 
     kind = "rest"
+    parallel_requests = 4
 
     def __init__(
         self,
@@ -245,9 +248,12 @@ class HttpTransport:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.request_count = 0
+        self._count_lock = threading.Lock()
         self._timeout = (connect_timeout_s, read_timeout_s)
         self._session = requests.Session()
-        adapter = HTTPAdapter(max_retries=retry, pool_connections=1, pool_maxsize=4)
+        adapter = HTTPAdapter(
+            max_retries=retry, pool_connections=1, pool_maxsize=self.parallel_requests
+        )
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
         self._session.auth = auth
@@ -266,7 +272,8 @@ class HttpTransport:
         )
 
     def get(self, path: str, params: QueryParams | None = None) -> RawResponse:
-        self.request_count += 1
+        with self._count_lock:
+            self.request_count += 1
         try:
             response = self._session.get(
                 f"{self.base_url}{path}", params=params, timeout=self._timeout
@@ -325,9 +332,11 @@ fetch(url, {credentials: "include", headers: {"Accept": "application/json"},
 
 class BrowserTransport:
     """GETs run by `fetch(url, {credentials: "include"})` inside a Chromium page that is on
-    the Jira site and signed in. Retries follow the same urllib3 `Retry` policy as HTTP."""
+    the Jira site and signed in. Retries follow the same urllib3 `Retry` policy as HTTP. One
+    request at a time: a WebDriver session is not for several threads."""
 
     kind = "browser"
+    parallel_requests = 1
 
     def __init__(
         self,
