@@ -345,6 +345,23 @@ def _team_health(facts: InsightFacts, alarm: bool) -> Plans:
     return Plans(tuple(openers), tuple(extras), tuple(advice))
 
 
+def without_points(facts: InsightFacts) -> bool:
+    """A team that finishes work without points (or does not estimate) has nothing to forecast:
+    no points this sprint and at least even odds of none in the next."""
+    return _zero(facts, "completed_points") and (
+        _zero(facts, "forecast_p50") or not _has(facts, "forecast_p50")
+    )
+
+
+def commitment_advice(facts: InsightFacts) -> str:
+    """What to commit to next sprint, from the forecast when there is one."""
+    if without_points(facts):
+        return "Estimate stories in points before the sprint, so velocity can guide planning."
+    if _has(facts, "forecast_p85"):
+        return "Commit to about " + points(facts, "forecast_p85") + " next sprint."
+    return "Commit to what the team finished recently."
+
+
 def _velocity(facts: InsightFacts, alarm: bool) -> Plans:
     relation = compare(facts, "completed_points", "previous_mean_points")
     completed = points(facts, "completed_points")
@@ -362,10 +379,7 @@ def _velocity(facts: InsightFacts, alarm: bool) -> Plans:
             "{board} completed " + completed + " in {sprint}, " + versus + ".",
             "In {sprint}, {board} completed " + completed + ", " + versus + ".",
         ]
-    # A team that finishes work without points (or does not estimate) has nothing to forecast.
-    pointless = _zero(facts, "completed_points") and (
-        _zero(facts, "forecast_p50") or not _has(facts, "forecast_p50")
-    )
+    pointless = without_points(facts)
     if pointless:
         extras.append("The finished work carried no story points, so points cannot forecast yet.")
     elif _has(facts, "forecast_p50", "forecast_p85"):
@@ -385,12 +399,7 @@ def _velocity(facts: InsightFacts, alarm: bool) -> Plans:
             )
         else:
             extras.append("The median cycle time, " + days + ", did not rise.")
-    if pointless:
-        commit = "Estimate stories in points before the sprint, so velocity can guide planning."
-    elif _has(facts, "forecast_p85"):
-        commit = "Commit to about " + points(facts, "forecast_p85") + " next sprint."
-    else:
-        commit = "Commit to what the team finished recently."
+    commit = commitment_advice(facts)
     if alarm:
         advice = [
             "Find what took capacity away, such as absences, support work or blocked stories.",

@@ -11,8 +11,14 @@ from collections.abc import Callable
 
 from jira_insights_pipeline.insights.facts import InsightFacts
 from jira_insights_pipeline.insights.grounding import Draft
+from jira_insights_pipeline.insights.plans import (
+    PROBLEM_ADVICE,
+    commitment_advice,
+    counted,
+    points,
+    without_points,
+)
 from jira_insights_pipeline.insights.plans import compare as _compare
-from jira_insights_pipeline.insights.plans import counted, points
 from jira_insights_pipeline.insights.plans import one as _one
 
 
@@ -149,14 +155,6 @@ def defect_leakage(facts: InsightFacts) -> Draft:
     )
 
 
-PROBLEM_ADVICE = {
-    "stale issues": "Update or close stale issues at the next refinement.",
-    "blocked issues": "Raise blocked issues at the daily scrum and name who unblocks each.",
-    "issues without an estimate": "Estimate open stories before they enter a sprint.",
-    "issues in progress too long": "Limit work in progress and swarm on the oldest items.",
-}
-
-
 def team_health(facts: InsightFacts) -> Draft:
     alarm = facts.severity != "info"
     message = (
@@ -189,10 +187,7 @@ def velocity(facts: InsightFacts) -> Draft:
         message += " against a recent mean of " + points(facts, "previous_mean_points") + "."
     else:
         message += ". There are too few earlier sprints to show a trend yet."
-    pointless = _zero(facts, "completed_points") and (
-        _zero(facts, "forecast_p50") or not _has(facts, "forecast_p50")
-    )
-    if pointless:
+    if without_points(facts):
         message += " The finished work carried no story points, so points cannot forecast yet."
     elif _has(facts, "forecast_p50") and _has(facts, "forecast_p85"):
         message += (
@@ -213,12 +208,7 @@ def velocity(facts: InsightFacts) -> Draft:
             + counted(facts, "median_cycle_days", "day", "days")
             + ", did not rise."
         )
-    if pointless:
-        commit = "Estimate stories in points before the sprint, so velocity can guide planning."
-    elif _has(facts, "forecast_p85"):
-        commit = "Commit to about " + points(facts, "forecast_p85") + " next sprint."
-    else:
-        commit = "Commit to what the team finished recently."
+    commit = commitment_advice(facts)
     return _draft(
         alarm,
         message,
