@@ -19,7 +19,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from jira_insights_pipeline.metrics.issue_history import latest_closed_sprints, recent_sprints
-from jira_insights_pipeline.metrics.thresholds import Thresholds
+from jira_insights_pipeline.metrics.thresholds import SEVERITY_RANK, Severity, Thresholds
 
 ALERT_SCHEMA_VERSION = "1.0"
 FEED_RECORD_ALERT = "alert"
@@ -34,8 +34,6 @@ AlertType = Literal[
     "cycle_time",
     "run_failure",
 ]
-Severity = Literal["info", "warning", "error"]
-SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "error": 2}
 # Asset check severities (dg.AssetCheckSeverity values) in alert terms.
 CHECK_SEVERITY: dict[str, Severity] = {"WARN": "warning", "ERROR": "error"}
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from jira_insights_pipeline.insights.facts import SEVERITY_RANK, USE_CASES, InsightFacts
+from jira_insights_pipeline.insights.facts import USE_CASES, InsightFacts
 from jira_insights_pipeline.insights.grounding import (
     Draft,
     RejectedOutput,
@@ -27,6 +27,7 @@ from jira_insights_pipeline.insights.grounding import (
 from jira_insights_pipeline.insights.plans import plan_answers, plans_for
 from jira_insights_pipeline.insights.prompts import PROMPT_VERSION, build_messages
 from jira_insights_pipeline.insights.templates import template_draft
+from jira_insights_pipeline.metrics.thresholds import SEVERITY_RANK
 from jira_insights_pipeline.resources.llm import Completion, ModelUnavailableError
 
 MAX_ATTEMPTS = 2
@@ -225,7 +226,7 @@ def write_insights(
     items = list(facts_list)
     order = sorted(
         range(len(items)),
-        key=lambda i: (USE_CASES.index(items[i].use_case), SEVERITY_RANK[items[i].severity], i),
+        key=lambda i: (USE_CASES.index(items[i].use_case), -SEVERITY_RANK[items[i].severity], i),
     )
     by_index: dict[int, WrittenInsight] = {}
     stats = EngineStats()
@@ -248,7 +249,7 @@ def feed_order(documents: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     by_severity = sorted(
         documents,
         key=lambda d: (
-            SEVERITY_RANK[d["severity"]],
+            -SEVERITY_RANK[d["severity"]],
             USE_CASES.index(d["type"]),
             d["board"]["name"],
             -(d["sprint"]["id"] if d["sprint"] else 0),

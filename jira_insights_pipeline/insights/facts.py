@@ -12,6 +12,7 @@ one.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 from collections.abc import Iterable, Mapping
@@ -21,7 +22,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from jira_insights_pipeline.metrics.thresholds import Thresholds
+from jira_insights_pipeline.metrics.thresholds import Severity, Thresholds
 
 UseCase = Literal["scope_creep", "missed_target", "defect_leakage", "team_health", "velocity"]
 USE_CASES: tuple[UseCase, ...] = (
@@ -31,8 +32,6 @@ USE_CASES: tuple[UseCase, ...] = (
     "team_health",
     "velocity",
 )
-Severity = Literal["info", "warning", "error"]
-SEVERITY_RANK: dict[str, int] = {"error": 0, "warning": 1, "info": 2}
 
 FactKind = Literal[
     "count", "points", "ratio", "percent", "days", "score", "key", "keys", "name", "label"
@@ -106,8 +105,9 @@ class InsightFacts:
     # A shipped message must name at least one of these facts, so it says something concrete.
     key_facts: tuple[str, ...] = ()
 
-    @property
+    @functools.cached_property
     def by_name(self) -> dict[str, Fact]:
+        # Built once: plans, templates and the validator look facts up by name many times.
         return {fact.name: fact for fact in self.facts}
 
     @property

@@ -362,6 +362,32 @@ def commitment_advice(facts: InsightFacts) -> str:
     return "Commit to what the team finished recently."
 
 
+def forecast_sentence(facts: InsightFacts) -> str | None:
+    """What the forecast says about the next sprint, if anything."""
+    if without_points(facts):
+        return "The finished work carried no story points, so points cannot forecast yet."
+    if _has(facts, "forecast_p50", "forecast_p85"):
+        return (
+            "For the next sprint, "
+            + points(facts, "forecast_p85")
+            + " is a safe commitment and "
+            + points(facts, "forecast_p50")
+            + " a coin flip."
+        )
+    return None
+
+
+def cycle_time_sentence(facts: InsightFacts) -> str | None:
+    """Whether work takes longer from start to done, if the cycle time is known."""
+    flow = facts.fact("cycle_time_trend")
+    if flow is None or not _has(facts, "median_cycle_days"):
+        return None
+    days = counted(facts, "median_cycle_days", "day", "days")
+    if flow.value == "rising":
+        return "Work [also|now] takes longer: the median cycle time rose to " + days + "."
+    return "The median cycle time, " + days + ", did not rise."
+
+
 def _velocity(facts: InsightFacts, alarm: bool) -> Plans:
     relation = compare(facts, "completed_points", "previous_mean_points")
     completed = points(facts, "completed_points")
@@ -379,26 +405,11 @@ def _velocity(facts: InsightFacts, alarm: bool) -> Plans:
             "{board} completed " + completed + " in {sprint}, " + versus + ".",
             "In {sprint}, {board} completed " + completed + ", " + versus + ".",
         ]
-    pointless = without_points(facts)
-    if pointless:
-        extras.append("The finished work carried no story points, so points cannot forecast yet.")
-    elif _has(facts, "forecast_p50", "forecast_p85"):
-        extras.append(
-            "For the next sprint, "
-            + points(facts, "forecast_p85")
-            + " is a safe commitment and "
-            + points(facts, "forecast_p50")
-            + " a coin flip."
-        )
-    flow = facts.fact("cycle_time_trend")
-    if flow is not None and _has(facts, "median_cycle_days"):
-        days = counted(facts, "median_cycle_days", "day", "days")
-        if flow.value == "rising":
-            extras.append(
-                "Work [also|now] takes longer: the median cycle time rose to " + days + "."
-            )
-        else:
-            extras.append("The median cycle time, " + days + ", did not rise.")
+    extras += [
+        sentence
+        for sentence in (forecast_sentence(facts), cycle_time_sentence(facts))
+        if sentence is not None
+    ]
     commit = commitment_advice(facts)
     if alarm:
         advice = [

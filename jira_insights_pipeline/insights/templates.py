@@ -14,9 +14,10 @@ from jira_insights_pipeline.insights.grounding import Draft
 from jira_insights_pipeline.insights.plans import (
     PROBLEM_ADVICE,
     commitment_advice,
-    counted,
+    cycle_time_sentence,
+    expansions,
+    forecast_sentence,
     points,
-    without_points,
 )
 from jira_insights_pipeline.insights.plans import compare as _compare
 from jira_insights_pipeline.insights.plans import one as _one
@@ -187,27 +188,10 @@ def velocity(facts: InsightFacts) -> Draft:
         message += " against a recent mean of " + points(facts, "previous_mean_points") + "."
     else:
         message += ". There are too few earlier sprints to show a trend yet."
-    if without_points(facts):
-        message += " The finished work carried no story points, so points cannot forecast yet."
-    elif _has(facts, "forecast_p50") and _has(facts, "forecast_p85"):
-        message += (
-            " For the next sprint, "
-            + points(facts, "forecast_p85")
-            + " is a safe commitment and "
-            + points(facts, "forecast_p50")
-            + " a coin flip."
-        )
-    flow = facts.fact("cycle_time_trend")
-    if flow is not None and _has(facts, "median_cycle_days"):
-        message += (
-            " Work also takes longer: the median cycle time rose to "
-            + counted(facts, "median_cycle_days", "day", "days")
-            + "."
-            if flow.value == "rising"
-            else " The median cycle time, "
-            + counted(facts, "median_cycle_days", "day", "days")
-            + ", did not rise."
-        )
+    for sentence in (forecast_sentence(facts), cycle_time_sentence(facts)):
+        if sentence is not None:
+            # A plan sentence's first wording: "also" where the model may choose "also|now".
+            message += " " + expansions(sentence)[0]
     commit = commitment_advice(facts)
     return _draft(
         alarm,

