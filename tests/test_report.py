@@ -93,11 +93,11 @@ def test_the_sample_site_report(sample_report: tuple[Path, dict]) -> None:
     assert "PAY-195" in pay and "found in production, linked to PAY-124" in pay
     assert "https://sample-shop.atlassian.net/browse/PAY-195" in parsed.links
     assert sorted(parsed.alert_figures["board-3"]) == [
-        "Commitment done=78%",
+        "Completion rate=78%",
         "Escape rate=40%",
         "Hygiene score=58",
     ]
-    assert sorted(parsed.alert_figures["board-2"]) == ["Commitment done=38%", "Velocity=16 pts"]
+    assert sorted(parsed.alert_figures["board-2"]) == ["Completion rate=38%", "Velocity=16 pts"]
     assert sorted(parsed.alert_figures["board-1"]) == [
         "Median cycle time=7.6 d",
         "Scope growth=42%",

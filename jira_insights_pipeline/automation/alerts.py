@@ -205,17 +205,18 @@ def missed_target_crossings(
     target: float,
     severity: Severity = "warning",
 ) -> list[Crossing]:
-    """Latest closed sprints that finished less than `target` of their committed points (the
-    same target the missed-target insight judges by)."""
+    """Latest closed sprints whose completed points fell under `target` times their committed
+    points (the same target the missed-target insight judges by)."""
     latest = latest_closed_sprints(commitments)
     rows = latest.loc[latest["completion_rate"].lt(target)]
 
     def describe(row: Any) -> tuple[str, str, dict[str, Any]]:
         rate = _num(row.completion_rate)
         return (
-            f"{row.sprint_name} finished {_pct(rate)} of its commitment",
-            f"The team completed {row.completed_points:g} of {row.committed_points:g} committed "
-            f"points ({_pct(rate)}), below the {target:.0%} target; "
+            f"{row.sprint_name} fell short of its completion target",
+            # Completed points include finished added work, so they are not "of" the commitment.
+            f"The team completed {row.completed_points:g} points against a commitment of "
+            f"{row.committed_points:g} ({_pct(rate)}), below the {target:.0%} target; "
             f"{row.spillover_issues} issues spilled over.",
             {
                 "completed_points": _num(row.completed_points),

@@ -586,7 +586,7 @@ def missed_target_facts(tables: MetricTables, thresholds: Thresholds) -> list[In
             ]
         evidence += _added_story_evidence(stories, MAX_EVIDENCE - len(evidence))
         status = (
-            "the sprint finished less than the expected share of its commitment"
+            "the sprint completed fewer points than the expected share of its commitment"
             if severity == "warning"
             else "the sprint met its commitment"
         )

@@ -114,10 +114,10 @@ def board_figures(board_id: int, tables: ReportTables, thresholds: Thresholds) -
         target = thresholds.completion_rate_min
         figures.append(
             Figure(
-                "Commitment done",
+                "Completion rate",
                 _pct(rate),
-                f"{closed['sprint_name']}: {_points(closed['completed_points'])} of "
-                f"{_points(closed['committed_points'])} points, "
+                f"{closed['sprint_name']}: {_points(closed['completed_points'])} points completed "
+                f"against {_points(closed['committed_points'])} committed, "
                 f"{closed['spillover_issues']} spilled over (target {target:.0%})",
                 None if _missing(rate) else float(rate) < target,
             )
