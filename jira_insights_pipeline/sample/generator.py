@@ -30,14 +30,11 @@ from pathlib import Path
 from typing import Any
 
 from jira_insights_pipeline.sample import jira_shapes as shapes
+from jira_insights_pipeline.sample.board_plan import BoardPlan, plan_boards
 from jira_insights_pipeline.sample.clock import jira_time, to_ms
+from jira_insights_pipeline.sample.issues import SimIssue
 from jira_insights_pipeline.sample.jira_shapes import Person, Status
-from jira_insights_pipeline.sample.simulation import (
-    BoardPlan,
-    BoardSimulation,
-    SimIssue,
-    plan_boards,
-)
+from jira_insights_pipeline.sample.simulation import BoardSimulation
 from jira_insights_pipeline.snapshot import SnapshotMeta, write_snapshot
 
 EXPORTED_AT = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -450,8 +447,8 @@ def _validate(boards: int, sprints: int, issues_per_sprint: int) -> None:
         raise ValueError(f"boards={boards}: a site needs at least one board.")
     if sprints < 5:
         raise ValueError(
-            f"sprints={sprints}: use at least 5 (four closed sprints give the velocity and cycle "
-            "time trends their three-sprint baseline, plus the active sprint)."
+            f"sprints={sprints}: use at least 5 (four closed sprints give the trends of completed "
+            "points and cycle time their three-sprint baseline, plus the active sprint)."
         )
     if issues_per_sprint < 10:
         raise ValueError(
