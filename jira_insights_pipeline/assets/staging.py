@@ -1,9 +1,14 @@
 """Staging tables: Jira's JSON parsed into one table per kind of fact, in DuckDB schema `jira`.
 
 All tables come from one pass over the snapshot (one step), since parsing 100k issues once is
-the expensive part and every table needs the same parse."""
+the expensive part and every table needs the same parse. The step can be subset: a run that
+selects only some staging tables (e.g. `*sprint_commitments`) still parses once, but writes only
+the selected tables, so the warehouse keeps the others as the last full run left them."""
+
+from collections.abc import Iterator
 
 import dagster as dg
+import pandas as pd
 
 from jira_insights_pipeline.assets.metadata import table_metadata
 from jira_insights_pipeline.parsing.staging import build_staging_tables
@@ -24,20 +29,37 @@ STAGING_OUTS = {
         group_name=STAGING_GROUP,
         kinds={"duckdb", "pandas"},
         metadata={"schema": "jira"},
+        # Not required, so that a subset run may leave the unselected tables unwritten.
+        is_required=False,
     )
     for table in STAGING_SCHEMAS
 }
 
 
-@dg.multi_asset(outs=STAGING_OUTS, ins={"raw_jira_scrape": dg.AssetIn()}, name="jira_staging")
-def jira_staging(context: dg.AssetExecutionContext, raw_jira_scrape: StoredSnapshot):
-    """Parses the newest raw snapshot into the staging tables, each validated by its model."""
+@dg.multi_asset(
+    outs=STAGING_OUTS,
+    ins={"raw_jira_scrape": dg.AssetIn()},
+    name="jira_staging",
+    can_subset=True,
+)
+def jira_staging(
+    context: dg.AssetExecutionContext, raw_jira_scrape: StoredSnapshot
+) -> Iterator[dg.Output[pd.DataFrame]]:
+    """Parses the newest raw snapshot into the staging tables, each validated by its model, and
+    yields the ones this run selected."""
     stored = raw_jira_scrape
+    # The parse builds every table at once (they share the issue pass), so a subset saves the
+    # writes, not the parse. `AssetExecutionContext.selected_output_names` is deprecated in
+    # Dagster 1.13 in favour of the op context's.
+    selected = context.op_execution_context.selected_output_names
     tables = build_staging_tables(stored.snapshot, source=stored.source)
     report = tables.report
+    # The warnings describe the snapshot, not a table: logged whatever the selection.
     for warning in report.warnings:
         context.log.warning(warning)
     for table, frame in tables.tables().items():
+        if table not in selected:
+            continue
         extra = None
         if table == "jira_issues":
             extra = {

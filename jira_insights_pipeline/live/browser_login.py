@@ -4,6 +4,11 @@ and `browser_login`, which opens a visible window on the profile folder so a use
 once by hand (SSO, 2FA) for later headless runs to reuse.
 
 The profile folder holds Jira session cookies: treat it as a secret (docs/live-sources.md).
+
+Selenium is imported inside the functions that drive the browser, never at module level: this
+module is imported with `jira_insights_pipeline.live`, hence by every code-location load
+(through `JiraSource`), and importing Selenium costs about 2.5 s that only the `browser` source
+and `jira-insights browser-login` need. tests/test_import_cost.py holds this.
 """
 
 from __future__ import annotations
@@ -15,13 +20,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-
-from selenium import webdriver
-from selenium.common.exceptions import NoSuchElementException, TimeoutException, WebDriverException
-from selenium.webdriver.chrome.service import Service
-from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
+from typing import TYPE_CHECKING
 
 from jira_insights_pipeline.live.client import BROWSER_LOGIN_HINT, JiraClient, JiraUser
 from jira_insights_pipeline.live.errors import (
@@ -33,6 +32,9 @@ from jira_insights_pipeline.live.errors import (
 from jira_insights_pipeline.live.redaction import install_redaction
 from jira_insights_pipeline.live.settings import LiveSettings
 from jira_insights_pipeline.live.transports import BrowserTransport, Sleep, build_retry
+
+if TYPE_CHECKING:
+    from selenium.webdriver.remote.webdriver import WebDriver
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +56,15 @@ LOGIN_PATH = "/login.jsp"
 LANDING_PATH = "/rest/api/2/serverInfo"
 
 
-def start_chromium(settings: LiveSettings, profile_dir: Path, *, headless: bool = True) -> Any:
+def start_chromium(
+    settings: LiveSettings, profile_dir: Path, *, headless: bool = True
+) -> WebDriver:
     """Chromium from `settings.chromium_path` with its driver at `settings.chromedriver_path`
     (a `Service` path, so Selenium Manager never runs), on the given profile folder."""
+    from selenium import webdriver
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.chrome.service import Service
+
     for label, path in (
         ("Chromium", settings.chromium_path),
         ("chromedriver", settings.chromedriver_path),
@@ -97,9 +105,13 @@ def _profile(settings: LiveSettings) -> tuple[Path, Callable[[], None]]:
     return folder, lambda: shutil.rmtree(folder, ignore_errors=True)
 
 
-def sign_in_with_form(driver: Any, settings: LiveSettings, *, timeout_s: float = 30) -> None:
+def sign_in_with_form(driver: WebDriver, settings: LiveSettings, *, timeout_s: float = 30) -> None:
     """Jira Server/Data Center's login form: `os_username`, `os_password`, "Remember my login"
     (`os_cookie`, so the session outlives the browser), submitted with `login`."""
+    from selenium.common.exceptions import NoSuchElementException, TimeoutException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
     if not (settings.username and settings.password):
         raise LiveConfigurationError("The login form needs JIRA_USERNAME and JIRA_PASSWORD.")
     driver.get(f"{settings.base_url}{LOGIN_PATH}")
@@ -145,6 +157,8 @@ def open_browser_transport(
 ) -> BrowserTransport:
     """A headless Chromium on the Jira site, signed in through the login form when a user
     name and password are configured, otherwise relying on the profile's saved session."""
+    from selenium.common.exceptions import WebDriverException
+
     if settings.browser_profile_dir is None and not (settings.username and settings.password):
         raise LiveConfigurationError(
             "The browser source needs either JIRA_USERNAME and JIRA_PASSWORD (Jira's login "
@@ -192,6 +206,8 @@ def browser_login(
     signed in; headless runs of the browser source then reuse the profile.
 
     `headless=True` is for automated checks only: nobody can type into a headless window."""
+    from selenium.common.exceptions import WebDriverException
+
     if settings.browser_profile_dir is None:
         raise LiveConfigurationError(
             "Set JIRA_BROWSER_PROFILE_DIR to the folder where the signed-in browser profile "
@@ -233,9 +249,11 @@ def browser_login(
             driver.quit()
 
 
-def _signed_in_user(driver: Any, client: JiraClient, base_url: str) -> JiraUser | None:
+def _signed_in_user(driver: WebDriver, client: JiraClient, base_url: str) -> JiraUser | None:
     """Who the browser is signed in as; None while it is not (or is on another site, e.g.
     the SSO provider's page, where a same-origin request to Jira is impossible)."""
+    from selenium.common.exceptions import WebDriverException
+
     try:
         current = driver.current_url
     except WebDriverException:

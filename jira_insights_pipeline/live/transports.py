@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import gzip
-import json
 import logging
 import threading
 import time
@@ -408,9 +407,3 @@ class BrowserTransport:
         if self._on_close is not None:
             self._on_close()
             self._on_close = None
-
-
-def json_body(response: RawResponse) -> Any:
-    """The parsed JSON of a response (bytes in, so UTF-8 text such as German or Chinese error
-    messages arrives intact)."""
-    return json.loads(response.body)
