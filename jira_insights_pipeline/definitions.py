@@ -7,16 +7,14 @@ from datetime import timedelta
 
 import dagster as dg
 
-from jira_insights_pipeline.assets import (
-    insights,
-    issue_metrics,
-    raw,
-    report,
-    sprint_metrics,
-    staging,
-)
+from jira_insights_pipeline.assets import raw, staging
+from jira_insights_pipeline.assets.checks import threshold_checks
+from jira_insights_pipeline.assets.insights import build_insights_asset
+from jira_insights_pipeline.assets.report import build_report_asset
+from jira_insights_pipeline.assets.sprints import assets as sprint_ledger
 from jira_insights_pipeline.automation.schedules import automation_from_env
 from jira_insights_pipeline.insights.io_manager import InsightsIOManager
+from jira_insights_pipeline.registry import use_cases
 from jira_insights_pipeline.resources.env import env_var_or
 from jira_insights_pipeline.resources.io_managers import RawSnapshotIOManager, WarehouseIOManager
 from jira_insights_pipeline.resources.jira_source import JiraSource
@@ -24,7 +22,6 @@ from jira_insights_pipeline.resources.llm import LlamaModelResource
 from jira_insights_pipeline.resources.settings import PipelineSettings
 
 DATA_DIR_VAR = "JIRA_INSIGHTS_DATA_DIR"
-ASSET_MODULES = [raw, staging, sprint_metrics, issue_metrics, insights, report]
 
 
 def _data_dir() -> dg.EnvVar | str:
@@ -55,11 +52,23 @@ DAILY_FRESHNESS = dg.FreshnessPolicy.time_window(
 )
 
 
+def pipeline_assets() -> list[dg.AssetsDefinition]:
+    """The lineage: raw scrape, staging, the sprint ledger, each use case's metric tables (from
+    the registry), the insights of every use case and the report."""
+    every = use_cases()
+    return [
+        *dg.load_assets_from_modules([raw, staging, sprint_ledger]),
+        *(asset for use_case in every for asset in use_case.assets),
+        build_insights_asset(every),
+        build_report_asset(every),
+    ]
+
+
 def build_definitions() -> dg.Definitions:
     automation = automation_from_env()  # schedules, alert sensors, their jobs and resource
     definitions = dg.Definitions(
-        assets=dg.load_assets_from_modules(ASSET_MODULES),
-        asset_checks=dg.load_asset_checks_from_modules(ASSET_MODULES),
+        assets=pipeline_assets(),
+        asset_checks=threshold_checks(),
         resources={
             "jira_source": _jira_source(),
             "pipeline_settings": PipelineSettings(

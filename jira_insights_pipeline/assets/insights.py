@@ -1,8 +1,9 @@
 """Insight assets (group `insights`): the metric tables, worded for a Scrum Master.
 
-All six assets come from ONE multi-asset, so they run as one step in one process: the local
-model is loaded once per run whatever executor runs it (Dagster sets a resource up once per step
-process; with separate assets the multiprocess executor would load the model once per asset).
+Every use case's insight asset and the feed come from ONE multi-asset, built from the registry,
+so they run as one step in one process: the local model is loaded once per run whatever executor
+runs it (Dagster sets a resource up once per step process; with separate assets the
+multiprocess executor would load the model once per asset).
 
 Each asset is a JSON file `<data folder>/insights/<asset name>.json` (see docs/insights.md),
 written by `InsightsIOManager`; one insight is one board's (and sprint's) finding for one use
@@ -17,60 +18,25 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
-from jira_insights_pipeline.insights.documents import insight_document
+from jira_insights_pipeline.assets.metadata import markdown_escape
+from jira_insights_pipeline.insights.documents import FEED_ASSET, insight_document
 from jira_insights_pipeline.insights.engine import WrittenInsight, feed_order, write_insights
-from jira_insights_pipeline.insights.facts import MetricTables, UseCase, facts_for, latest_as_of
+from jira_insights_pipeline.insights.tables import MetricTables, latest_as_of
+from jira_insights_pipeline.registry import use_case_names
 from jira_insights_pipeline.resources.llm import LlamaModelResource
 from jira_insights_pipeline.resources.settings import PipelineSettings
+from jira_insights_pipeline.use_case import UseCase
 
 INSIGHTS_GROUP = "insights"
 INSIGHTS_IO_MANAGER_KEY = "insights_io_manager"
 INSIGHT_KINDS = {"python", "llama_cpp", "json"}
 
-USE_CASE_ASSETS: dict[str, UseCase] = {
-    "scope_creep_insights": "scope_creep",
-    "missed_target_insights": "missed_target",
-    "defect_leakage_insights": "defect_leakage",
-    "team_health_insights": "team_health",
-    "velocity_insights": "velocity",
-}
-FEED_ASSET = "insights_feed"
-
-# The tables each use case reads (parameter names of the multi-asset = upstream asset keys).
-USE_CASE_INPUTS: dict[UseCase, tuple[str, ...]] = {
-    "scope_creep": ("sprint_commitments", "sprint_scope_changes", "jira_boards", "jira_issues"),
-    "missed_target": ("sprint_commitments", "sprint_scope_changes", "jira_boards", "jira_issues"),
-    "defect_leakage": ("defect_escape_rates", "defect_leakage", "jira_boards", "jira_issues"),
-    "team_health": (
-        "hygiene_scores",
-        "work_item_health",
-        "sprint_commitments",
-        "jira_boards",
-        "jira_issues",
-    ),
-    "velocity": ("sprint_velocity", "cycle_time_trends", "jira_boards"),
-}
-INPUT_TABLES: tuple[str, ...] = tuple(
-    dict.fromkeys(table for tables in USE_CASE_INPUTS.values() for table in tables)
-)
-
-DESCRIPTIONS = {
-    "scope_creep_insights": "One insight per board and sprint (latest closed and active): "
-    "which stories grew after the sprint started, against the scope creep limit.",
-    "missed_target_insights": "One insight per board: the points its latest closed sprint "
-    "completed against the points committed, and whether work keeps spilling over.",
-    "defect_leakage_insights": "One insight per board: the share of the latest closed sprint's "
-    "bugs that escaped to production, and the stories they came from.",
-    "team_health_insights": "One insight per board: the hygiene score of its open issues and "
-    "their worst problems.",
-    "velocity_insights": "One insight per board: the latest closed sprint's velocity against the "
-    "previous sprints, and the P50/P85 forecast for the next one.",
-    FEED_ASSET: "Every current insight in one file, newest first, then most severe first.",
-}
+FEED_DESCRIPTION = "Every current insight in one file, newest first, then most severe first."
 
 
-def _markdown_escape(text: str) -> str:
-    return "".join(f"\\{char}" if char in "\\`*_[]<>#|" else char for char in text)
+def _inputs(use_cases: Sequence[UseCase]) -> tuple[str, ...]:
+    """Every table any use case's facts read, each once, in registry order."""
+    return tuple(dict.fromkeys(t for use_case in use_cases for t in use_case.insight_inputs))
 
 
 def insights_markdown(documents: Sequence[dict[str, Any]]) -> str:
@@ -83,12 +49,12 @@ def insights_markdown(documents: Sequence[dict[str, Any]]) -> str:
         if document["sprint"]:
             where += f" · {document['sprint']['name']}"
         lines = [
-            f"### {document['severity'].upper()}: {_markdown_escape(document['title'])}",
-            f"*{_markdown_escape(where)}*",
+            f"### {document['severity'].upper()}: {markdown_escape(document['title'])}",
+            f"*{markdown_escape(where)}*",
             "",
-            _markdown_escape(document["message"]),
+            markdown_escape(document["message"]),
             "",
-            *[f"- {_markdown_escape(item)}" for item in document["recommendations"]],
+            *[f"- {markdown_escape(item)}" for item in document["recommendations"]],
         ]
         if document["evidence"]:
             keys = ", ".join(item["issue_key"] for item in document["evidence"])
@@ -126,94 +92,80 @@ def _metadata(
     return metadata
 
 
-@dg.multi_asset(
-    name="insights",
-    group_name=INSIGHTS_GROUP,
-    outs={
-        name: dg.AssetOut(
-            io_manager_key=INSIGHTS_IO_MANAGER_KEY,
-            kinds=INSIGHT_KINDS,
-            description=DESCRIPTIONS[name],
-        )
-        for name in [*USE_CASE_ASSETS, FEED_ASSET]
-    },
-    ins={table: dg.AssetIn(key=table) for table in INPUT_TABLES},
-    internal_asset_deps={
-        **{
-            name: {dg.AssetKey(table) for table in USE_CASE_INPUTS[use_case]}
-            for name, use_case in USE_CASE_ASSETS.items()
+def build_insights_asset(use_cases: Sequence[UseCase]) -> dg.AssetsDefinition:
+    """The one multi-asset of every use case's insight file and the feed."""
+    inputs = _inputs(use_cases)
+    metric_tables = {table for use_case in use_cases for table in use_case.tables}
+
+    @dg.multi_asset(
+        name="insights",
+        group_name=INSIGHTS_GROUP,
+        outs={
+            **{
+                use_case.insight_asset: dg.AssetOut(
+                    io_manager_key=INSIGHTS_IO_MANAGER_KEY,
+                    kinds=INSIGHT_KINDS,
+                    description=use_case.insight_description,
+                )
+                for use_case in use_cases
+            },
+            FEED_ASSET: dg.AssetOut(
+                io_manager_key=INSIGHTS_IO_MANAGER_KEY,
+                kinds=INSIGHT_KINDS,
+                description=FEED_DESCRIPTION,
+            ),
         },
-        FEED_ASSET: {dg.AssetKey(name) for name in USE_CASE_ASSETS},
-    },
-)
-def insights(
-    context: dg.AssetExecutionContext,
-    llm: LlamaModelResource,
-    pipeline_settings: PipelineSettings,
-    sprint_commitments: pd.DataFrame,
-    sprint_scope_changes: pd.DataFrame,
-    jira_boards: pd.DataFrame,
-    jira_issues: pd.DataFrame,
-    defect_escape_rates: pd.DataFrame,
-    defect_leakage: pd.DataFrame,
-    hygiene_scores: pd.DataFrame,
-    work_item_health: pd.DataFrame,
-    sprint_velocity: pd.DataFrame,
-    cycle_time_trends: pd.DataFrame,
-) -> Iterator[dg.MaterializeResult]:
-    """The insight files of every use case and the feed of all of them. One insight: one
-    board's (and sprint's) finding for one use case, with its facts, evidence and severity."""
-    metric_frames = [
-        sprint_commitments,
-        sprint_scope_changes,
-        sprint_velocity,
-        defect_leakage,
-        defect_escape_rates,
-        work_item_health,
-        hygiene_scores,
-        cycle_time_trends,
-    ]
-    tables = MetricTables(
-        as_of=latest_as_of(metric_frames),
-        jira_boards=jira_boards,
-        jira_issues=jira_issues,
-        sprint_scope_changes=sprint_scope_changes,
-        sprint_commitments=sprint_commitments,
-        sprint_velocity=sprint_velocity,
-        defect_leakage=defect_leakage,
-        defect_escape_rates=defect_escape_rates,
-        work_item_health=work_item_health,
-        hygiene_scores=hygiene_scores,
-        cycle_time_trends=cycle_time_trends,
+        ins={table: dg.AssetIn(key=table) for table in inputs},
+        internal_asset_deps={
+            **{
+                use_case.insight_asset: {dg.AssetKey(t) for t in use_case.insight_inputs}
+                for use_case in use_cases
+            },
+            FEED_ASSET: {dg.AssetKey(use_case.insight_asset) for use_case in use_cases},
+        },
     )
-    thresholds = pipeline_settings.thresholds()
-    model = llm if llm.enabled else None
-    started = time.perf_counter()
-    every_document: list[dict[str, Any]] = []
-    for asset_name, use_case in USE_CASE_ASSETS.items():
-        written, stats = write_insights(facts_for(use_case, tables, thresholds), model)
-        documents = [item.document for item in written]
-        every_document += documents
-        context.log.info(
-            f"{asset_name}: {stats.insights} insights, {stats.model_written} worded by the model, "
-            f"{len(stats.rejections)} model answers rejected."
-        )
-        metadata = _metadata(documents, written)
-        if model is not None:
-            metadata["model_file"] = model.model_file_name or ""
-            metadata["completion_tokens"] = stats.completion_tokens
+    def insights(
+        context: dg.AssetExecutionContext,
+        llm: LlamaModelResource,
+        pipeline_settings: PipelineSettings,
+        **tables: pd.DataFrame,
+    ) -> Iterator[dg.MaterializeResult]:
+        """The insight files of every use case and the feed of all of them. One insight: one
+        board's (and sprint's) finding for one use case, with its facts, evidence and
+        severity."""
+        metric_frames = [frame for name, frame in tables.items() if name in metric_tables]
+        current = MetricTables(as_of=latest_as_of(metric_frames), frames=tables)
+        model = llm if llm.enabled else None
+        started = time.perf_counter()
+        every_document: list[dict[str, Any]] = []
+        for use_case in use_cases:
+            thresholds = use_case.thresholds_of(pipeline_settings.thresholds)
+            facts = use_case.facts(current, thresholds)
+            written, stats = write_insights(facts, use_case.wording, model)
+            documents = [item.document for item in written]
+            every_document += documents
+            context.log.info(
+                f"{use_case.insight_asset}: {stats.insights} insights, {stats.model_written} "
+                f"worded by the model, {len(stats.rejections)} model answers rejected."
+            )
+            metadata = _metadata(documents, written)
+            if model is not None:
+                metadata["model_file"] = model.model_file_name or ""
+                metadata["completion_tokens"] = stats.completion_tokens
+            yield dg.MaterializeResult(
+                asset_key=use_case.insight_asset,
+                value=insight_document(use_case.insight_asset, current.as_of, documents),
+                metadata=metadata,
+            )
+        feed = feed_order(every_document, use_case_names())
+        feed_metadata = _metadata(feed)
+        feed_metadata["seconds"] = round(time.perf_counter() - started, 3)
+        if model is not None and model.load_seconds is not None:
+            feed_metadata["model_load_seconds"] = round(model.load_seconds, 3)
         yield dg.MaterializeResult(
-            asset_key=asset_name,
-            value=insight_document(asset_name, tables.as_of, documents),
-            metadata=metadata,
+            asset_key=FEED_ASSET,
+            value=insight_document(FEED_ASSET, current.as_of, feed),
+            metadata=feed_metadata,
         )
-    feed = feed_order(every_document)
-    feed_metadata = _metadata(feed)
-    feed_metadata["seconds"] = round(time.perf_counter() - started, 3)
-    if model is not None and model.load_seconds is not None:
-        feed_metadata["model_load_seconds"] = round(model.load_seconds, 3)
-    yield dg.MaterializeResult(
-        asset_key=FEED_ASSET,
-        value=insight_document(FEED_ASSET, tables.as_of, feed),
-        metadata=feed_metadata,
-    )
+
+    return insights

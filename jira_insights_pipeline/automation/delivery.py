@@ -30,7 +30,8 @@ import jsonschema
 import requests
 from jsonschema.protocols import Validator
 
-from jira_insights_pipeline.automation.alerts import (
+from jira_insights_pipeline.automation.crossings import alert_types
+from jira_insights_pipeline.automation.records import (
     ALERT_SCHEMA_VERSION,
     FEED_RECORD_ALERT,
     FEED_RECORD_DELIVERY_FAILED,
@@ -63,8 +64,11 @@ class AlertRecordError(ValueError):
 
 @functools.cache
 def alert_schema() -> dict[str, Any]:
-    """The JSON Schema of one feed line (shipped in the package; docs/alerts.md)."""
-    return packaged_schema("jira_insights_pipeline.automation", SCHEMA_FILE)
+    """The JSON Schema of one feed line (shipped in the package; docs/alerts.md), its alert
+    types taken from the registry's rules (a test keeps the shipped file in step)."""
+    schema = packaged_schema("jira_insights_pipeline.automation", SCHEMA_FILE)
+    schema["$defs"]["alert"]["properties"]["type"]["enum"] = list(alert_types())
+    return schema
 
 
 @functools.cache

@@ -9,7 +9,8 @@ Cron strings and the time zone are plain values when `Definitions` is built, unl
 settings (which Dagster resolves from a `dg.EnvVar` at launch), because Dagster's scheduler needs
 them to plan ticks. So they are read from the environment by `automation_from_env()`, called
 by `build_definitions()` when the code location loads, and checked there: a bad value stops the
-code location from loading with a message naming the variable, instead of never firing.
+code location from loading with a message naming the variable, instead of never firing. A cron
+string is checked by Dagster itself: `ScheduleDefinition` refuses one it cannot plan ticks for.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import dagster as dg
-from dagster._utils.schedules import is_valid_cron_string
 
 from jira_insights_pipeline.assets.raw import RawScrapeConfig
 from jira_insights_pipeline.automation.sensors import (
@@ -29,6 +29,7 @@ from jira_insights_pipeline.automation.sensors import (
     build_threshold_alert_sensor,
 )
 from jira_insights_pipeline.automation.settings import alert_settings_from_env
+from jira_insights_pipeline.registry import use_cases
 
 DAILY_CRON_ENV = "JIRA_INSIGHTS_DAILY_CRON"
 HOURLY_CRON_ENV = "JIRA_INSIGHTS_HOURLY_CRON"
@@ -43,15 +44,6 @@ REFRESH_TAG = "jira_insights/refresh"
 # One tag on every pipeline run, for a run-queue limit (README: "Running on its own").
 PIPELINE_TAG = "jira_insights/pipeline"
 
-# The tables the hourly run rebuilds: what the alerts that can change within a day read.
-HOURLY_TABLES: tuple[str, ...] = (
-    "sprint_scope_changes",
-    "sprint_commitments",
-    "defect_leakage",
-    "defect_escape_rates",
-    "work_item_health",
-    "hygiene_scores",
-)
 ACTIVE_STATUSES = [
     dg.DagsterRunStatus.QUEUED,
     dg.DagsterRunStatus.NOT_STARTED,
@@ -79,12 +71,8 @@ class ScheduleSettings:
         daily = environ.get(DAILY_CRON_ENV, "").strip() or defaults.daily_cron
         hourly = environ.get(HOURLY_CRON_ENV, "").strip() or defaults.hourly_cron
         timezone = environ.get(TIMEZONE_ENV, "").strip() or defaults.timezone
-        for name, value in ((DAILY_CRON_ENV, daily), (HOURLY_CRON_ENV, hourly)):
-            if not is_valid_cron_string(value):
-                raise AutomationSettingsError(
-                    f"{name}={value!r} is not a cron string Dagster understands; write five "
-                    "fields, minute hour day-of-month month day-of-week, e.g. '0 8 * * *'."
-                )
+        _check_cron(DAILY_CRON_ENV, daily, DAILY_SCHEDULE, DAILY_JOB, defaults.daily_cron)
+        _check_cron(HOURLY_CRON_ENV, hourly, HOURLY_SCHEDULE, HOURLY_JOB, defaults.hourly_cron)
         try:
             zoneinfo.ZoneInfo(timezone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -101,6 +89,21 @@ class ScheduleSettings:
         return cls(daily, hourly, timezone, switch == "running")
 
 
+def _check_cron(variable: str, value: str, schedule: str, job: str, default: str) -> None:
+    """Refuses a cron string the way Dagster would: by building a schedule on it (of the same
+    name, for the same job, as `build_schedules` will), so that Dagster's own rules decide, not
+    a copy of them. Checked here, where the variable is read, so that a `ScheduleSettings`
+    always holds values the schedules accept, and the error can name the variable."""
+    try:
+        dg.ScheduleDefinition(name=schedule, cron_schedule=value, job_name=job)
+    except dg.DagsterInvalidDefinitionError as error:
+        raise AutomationSettingsError(
+            f"{variable}={value!r} is not a cron string Dagster understands; write five "
+            "fields, minute hour day-of-month month day-of-week, e.g. '0 8 * * *', or unset "
+            f"{variable} for the default {default!r}."
+        ) from error
+
+
 def raw_scrape_config(full_refresh: bool) -> dg.RunConfig:
     return dg.RunConfig(ops={"raw_jira_scrape": RawScrapeConfig(full_refresh=full_refresh)})
 
@@ -110,13 +113,20 @@ def daily_selection() -> dg.AssetSelection:
     return dg.AssetSelection.all()
 
 
+def hourly_tables() -> tuple[str, ...]:
+    """The metric tables the hourly run rebuilds: those of the use cases marked `hourly`,
+    whose figures can change within a day and whose alerts must follow."""
+    return tuple(table for u in use_cases() if u.hourly for table in u.tables)
+
+
 def hourly_selection() -> dg.AssetSelection:
     """The raw scrape, staging, the alert tables, the insights and the report. The insights
     and the report read the other metric tables as the daily run left them."""
     return (
         dg.AssetSelection.assets("raw_jira_scrape")
         | dg.AssetSelection.groups("staging")
-        | dg.AssetSelection.assets(*HOURLY_TABLES)
+        | dg.AssetSelection.groups("sprints")
+        | dg.AssetSelection.assets(*hourly_tables())
         | dg.AssetSelection.groups("insights")
     )
 

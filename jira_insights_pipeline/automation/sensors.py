@@ -25,23 +25,22 @@ import duckdb
 import pandas as pd
 import requests
 
-from jira_insights_pipeline.automation.alerts import (
-    WATCHED_TABLES,
-    AlertCursor,
-    AlertSource,
-    FailedStep,
-    alert_record,
-    crossings_for,
-    decide_alerts,
-    matching_insight,
-    run_failure_record,
-)
+from jira_insights_pipeline.automation.crossings import crossings_for, watched_rules
+from jira_insights_pipeline.automation.cursor import AlertCursor
+from jira_insights_pipeline.automation.dedup import decide_alerts
 from jira_insights_pipeline.automation.delivery import (
     AlertFeed,
     Poster,
     deliver,
     feed_path,
     http_poster,
+)
+from jira_insights_pipeline.automation.records import (
+    AlertSource,
+    FailedStep,
+    alert_record,
+    matching_insight,
+    run_failure_record,
 )
 from jira_insights_pipeline.automation.settings import AlertSettings
 from jira_insights_pipeline.resources.settings import PipelineSettings
@@ -55,8 +54,9 @@ FEED_INSIGHTS_FILE = "insights_feed.json"
 
 @dataclass(frozen=True)
 class TableSignal:
-    """The latest materialization of a watched table and the latest evaluation of its check."""
+    """The latest materialization of a rule's table and the latest evaluation of its check."""
 
+    check: str
     asset: str
     storage_id: int
     run_id: str
@@ -70,9 +70,10 @@ class TableSignal:
 
 
 def latest_signals(instance: dg.DagsterInstance) -> dict[str, TableSignal]:
-    """Per watched table that was ever materialized, its latest materialization and check."""
+    """Per rule (by its check's name) whose table was ever materialized, the table's latest
+    materialization and the check's latest evaluation."""
     signals: dict[str, TableSignal] = {}
-    for watched in WATCHED_TABLES:
+    for watched in watched_rules():
         key = dg.AssetKey(watched.asset)
         records = instance.fetch_materializations(key, limit=1).records
         if not records:
@@ -81,7 +82,8 @@ def latest_signals(instance: dg.DagsterInstance) -> dict[str, TableSignal]:
             dg.AssetCheckKey(key, watched.check)
         )
         evaluation = check.evaluation if check is not None else None
-        signals[watched.asset] = TableSignal(
+        signals[watched.check] = TableSignal(
+            check=watched.check,
             asset=watched.asset,
             storage_id=records[0].storage_id,
             run_id=records[0].run_id,
@@ -174,22 +176,22 @@ def evaluate_threshold_alerts(
     data_dir = pipeline_settings.data_path
     signals = latest_signals(context.instance)
     changed = {
-        asset: signal
-        for asset, signal in signals.items()
-        if state.seen.get(asset) != signal.seen_ids
+        check: signal
+        for check, signal in signals.items()
+        if state.seen.get(check) != signal.seen_ids
     }
     ready = {}
-    for asset, signal in changed.items():
+    for check, signal in changed.items():
         if _run_finished(context.instance, signal.run_id):
-            ready[asset] = signal
+            ready[check] = signal
         else:
-            summary.waiting.append(asset)
+            summary.waiting.append(signal.asset)
 
     records: list[dict[str, Any]] = []
     if ready and pipeline_settings.warehouse_path.exists():
         try:
             tables, board_names, problems = read_tables(
-                pipeline_settings.warehouse_path, sorted(ready)
+                pipeline_settings.warehouse_path, sorted({s.asset for s in ready.values()})
             )
         except duckdb.Error as error:
             # A run holds the warehouse's write lock: the tables are judged on a later tick.
@@ -199,22 +201,21 @@ def evaluate_threshold_alerts(
         insights = load_insights(pipeline_settings.insights_dir)
         links = alert_settings.links(data_dir)
         raised_at = datetime.now(tz=UTC).isoformat()
-        thresholds = pipeline_settings.thresholds()
-        for watched in WATCHED_TABLES:
-            signal = ready.get(watched.asset)
+        for watched in watched_rules():
+            signal = ready.get(watched.check)
             if signal is None or (watched.asset not in tables and watched.asset not in problems):
                 continue
-            state.seen[watched.asset] = signal.seen_ids
+            state.seen[watched.check] = signal.seen_ids
             if watched.asset in problems:
                 continue
             crossings = crossings_for(
-                watched.asset,
+                watched,
                 tables[watched.asset],
-                thresholds,
+                pipeline_settings.thresholds,
                 board_names,
                 signal.check_severity,
             )
-            outcome = decide_alerts(state.open, watched.alert_types, crossings)
+            outcome = decide_alerts(state.open, [watched.rule.name], crossings)
             state.open = outcome.open_crossings
             summary.recovered += outcome.recovered
             source = AlertSource(

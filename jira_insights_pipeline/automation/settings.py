@@ -8,13 +8,13 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
-from jira_insights_pipeline.automation.alerts import AlertLinks
 from jira_insights_pipeline.automation.delivery import (
     WEBHOOKS_ENV,
     RetryPolicy,
     Webhook,
     parse_webhooks,
 )
+from jira_insights_pipeline.automation.records import AlertLinks
 from jira_insights_pipeline.resources.env import env_var_or
 
 REPORT_FILE = Path("report") / "insights.html"

@@ -11,9 +11,12 @@ from typing import Any
 from jsonschema.protocols import Validator
 
 from jira_insights_pipeline.jsonschemas import instance_location, packaged_schema, schema_validator
+from jira_insights_pipeline.registry import use_case_names, use_cases
 
 SCHEMA_FILE = "insight.schema.json"
 SCHEMA_VERSION = "1.0.0"
+# The asset (and file) holding every current insight, beside one per use case.
+FEED_ASSET = "insights_feed"
 
 
 class InsightDocumentError(ValueError):
@@ -22,8 +25,15 @@ class InsightDocumentError(ValueError):
 
 @functools.cache
 def insight_schema() -> dict[str, Any]:
-    """The JSON Schema of insight files (shipped inside the package)."""
-    return packaged_schema("jira_insights_pipeline.insights", SCHEMA_FILE)
+    """The JSON Schema of insight files (shipped inside the package), its use-case and asset
+    enums taken from the registry (a test keeps the shipped file in step)."""
+    schema = packaged_schema("jira_insights_pipeline.insights", SCHEMA_FILE)
+    names = list(use_case_names())
+    schema["properties"]["asset"]["enum"] = [u.insight_asset for u in use_cases()] + [FEED_ASSET]
+    insight = schema["$defs"]["insight"]["properties"]
+    insight["type"]["enum"] = names
+    insight["id"]["pattern"] = "^(" + "|".join(names) + ")-[0-9a-f]{16}$"
+    return schema
 
 
 @functools.cache

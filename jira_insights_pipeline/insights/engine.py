@@ -15,7 +15,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from jira_insights_pipeline.insights.facts import USE_CASES, InsightFacts
 from jira_insights_pipeline.insights.grounding import (
     Draft,
     RejectedOutput,
@@ -26,9 +25,10 @@ from jira_insights_pipeline.insights.grounding import (
 )
 from jira_insights_pipeline.insights.plans import plan_answers, plans_for
 from jira_insights_pipeline.insights.prompts import PROMPT_VERSION, build_messages
-from jira_insights_pipeline.insights.templates import template_draft
-from jira_insights_pipeline.metrics.thresholds import SEVERITY_RANK
+from jira_insights_pipeline.insights.values import InsightFacts
 from jira_insights_pipeline.resources.llm import Completion, ModelUnavailableError
+from jira_insights_pipeline.rules import SEVERITY_RANK
+from jira_insights_pipeline.use_case import Wording
 
 MAX_ATTEMPTS = 2
 RETRY_TEMPERATURE = 0.8
@@ -99,17 +99,19 @@ def insight_seed(base_seed: int, insight_id: str, attempt: int) -> int:
     return (base_seed + offset + attempt) % (2**31 - 1)
 
 
-def _ask_model(facts: InsightFacts, model: InsightModel) -> tuple[Draft | None, list[Attempt]]:
+def _ask_model(
+    facts: InsightFacts, wording: Wording, model: InsightModel
+) -> tuple[Draft | None, list[Attempt]]:
     # The model words the message and recommendations; the headline is the template's, so
     # titles stay uniform across insights (and the model spends its tokens on the substance).
-    title = template_draft(facts).title
-    messages = build_messages(facts)
+    title = wording.template(facts).title
+    messages = build_messages(facts, wording)
     # The answers are built from the sentence plans that are true for these facts: the model
     # chooses among them (greedily, at the resource's temperature 0) and cannot word around a
     # number.
     attempts: list[Attempt] = []
     try:
-        answers = plan_answers(plans_for(facts))
+        answers = plan_answers(plans_for(facts, wording.plans))
     except ValueError as error:
         # Facts no plan fits are a gap in plans.py, not a reason to stop the run: the template
         # words this insight, and the reason is kept with it.
@@ -157,33 +159,37 @@ def _ask_model(facts: InsightFacts, model: InsightModel) -> tuple[Draft | None, 
     return None, attempts
 
 
-def _template(facts: InsightFacts) -> Draft:
-    draft = template_draft(facts)
+def _template(facts: InsightFacts, wording: Wording) -> Draft:
+    draft = wording.template(facts)
     try:
         check_draft(draft, facts, own_text=True)
     except RejectedOutput as error:
         raise InsightValidationError(
             f"The {facts.use_case} template for board {facts.board_id} fails its own checks: "
-            f"{error}. Fix jira_insights_pipeline/insights/templates.py."
+            f"{error}. Fix the template in "
+            f"jira_insights_pipeline/assets/{facts.use_case}/wording.py."
         ) from error
     filled = fill_draft(draft, facts)
     problems = validate_draft(filled, facts)
     if problems:
         raise InsightValidationError(
             f"The {facts.use_case} template for board {facts.board_id} shipped ungrounded text: "
-            f"{'; '.join(problems)}. Fix jira_insights_pipeline/insights/templates.py."
+            f"{'; '.join(problems)}. Fix the template in "
+            f"jira_insights_pipeline/assets/{facts.use_case}/wording.py."
         )
     return filled
 
 
-def write_insight(facts: InsightFacts, model: InsightModel | None) -> WrittenInsight:
+def write_insight(
+    facts: InsightFacts, wording: Wording, model: InsightModel | None
+) -> WrittenInsight:
     """Write one insight: by the model if it passes validation, else from its template."""
     started = time.perf_counter()
     use_model = model is not None and model.enabled
-    draft, attempts = (None, []) if not use_model else _ask_model(facts, model)  # type: ignore[arg-type]
+    draft, attempts = (None, []) if not use_model else _ask_model(facts, wording, model)  # type: ignore[arg-type]
     generated_by = "model" if draft is not None else "template"
     if draft is None:
-        draft = _template(facts)
+        draft = _template(facts, wording)
     provenance: dict[str, Any] | None = None
     if use_model and model is not None:
         provenance = {
@@ -216,22 +222,20 @@ def write_insight(facts: InsightFacts, model: InsightModel | None) -> WrittenIns
 
 
 def write_insights(
-    facts_list: Iterable[InsightFacts], model: InsightModel | None
+    facts_list: Iterable[InsightFacts], wording: Wording, model: InsightModel | None
 ) -> tuple[list[WrittenInsight], EngineStats]:
-    """Write every insight, returned in the order given, with what the batch cost.
+    """Write every insight of one use case, returned in the order given, with what the batch
+    cost.
 
-    The model sees them grouped by use case and severity: consecutive prompts then share their
-    prefix (rules, task, example, facts), which llama.cpp does not evaluate again. The order is
-    fixed by the facts alone, so runs stay byte-identical."""
+    The model sees them grouped by severity: consecutive prompts then share their prefix (rules,
+    task, facts), which llama.cpp does not evaluate again. The order is fixed by the facts
+    alone, so runs stay byte-identical."""
     items = list(facts_list)
-    order = sorted(
-        range(len(items)),
-        key=lambda i: (USE_CASES.index(items[i].use_case), -SEVERITY_RANK[items[i].severity], i),
-    )
+    order = sorted(range(len(items)), key=lambda i: (-SEVERITY_RANK[items[i].severity], i))
     by_index: dict[int, WrittenInsight] = {}
     stats = EngineStats()
     for index in order:
-        insight = write_insight(items[index], model)
+        insight = write_insight(items[index], wording, model)
         by_index[index] = insight
         stats.insights += 1
         stats.model_written += insight.generated_by == "model"
@@ -243,14 +247,17 @@ def write_insights(
     return [by_index[index] for index in range(len(items))], stats
 
 
-def feed_order(documents: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """All insights newest first; within one snapshot, the most severe first, then by use case,
-    board and sprint, so the order never depends on how the insights were computed."""
+def feed_order(
+    documents: Sequence[dict[str, Any]], use_case_order: Sequence[str]
+) -> list[dict[str, Any]]:
+    """All insights newest first; within one snapshot, the most severe first, then by use case
+    (in `use_case_order`, the registry's), board and sprint, so the order never depends on how
+    the insights were computed."""
     by_severity = sorted(
         documents,
         key=lambda d: (
             -SEVERITY_RANK[d["severity"]],
-            USE_CASES.index(d["type"]),
+            use_case_order.index(d["type"]),
             d["board"]["name"],
             -(d["sprint"]["id"] if d["sprint"] else 0),
             d["id"],

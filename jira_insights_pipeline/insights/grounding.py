@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from jira_insights_pipeline.insights.facts import Fact, InsightFacts
+from jira_insights_pipeline.insights.values import Fact, InsightFacts
 
 PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 ISSUE_KEY = re.compile(r"\b[A-Z][A-Z0-9]+-\d+\b")

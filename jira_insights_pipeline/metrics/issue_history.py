@@ -23,6 +23,10 @@ SPRINT_COLUMNS = [
 ]
 IN_PROGRESS = "indeterminate"
 DONE = "done"
+# Issue types are matched by name (case-insensitive, anywhere in the name: "User Story"), with
+# the names Jira gives the type in its common languages, since a site's type names follow its
+# language (DevLake's Chinese site calls a story 故事).
+STORY_TYPE_PATTERN = r"story|stories|histoire|historia|故事|ストーリー"
 
 
 def utc_instant(value: pd.Timestamp | str) -> pd.Timestamp:
@@ -47,29 +51,42 @@ def days_between(start: pd.Series, end: pd.Series | pd.Timestamp) -> pd.Series:
     return (end - start) / ONE_DAY
 
 
-def sprint_windows(sprints: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    """One row per sprint that had started by `as_of`: its board, name and window [S, C).
+def closed_by(sprints: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
+    """Which sprints (rows of the staging jira_sprints) were closed by `as_of`: the one
+    definition of "closed as of". A sprint Jira calls closed counts from when it was completed
+    (`completeDate`, else its `endDate`; from the start when it has neither); any sprint with a
+    `completeDate` at or before `as_of` counts as closed, whatever its state says now. So an
+    earlier "as of" sees a sprint closed later as still running."""
+    complete = utc_column(sprints["complete_date"])
+    end = utc_column(sprints["end_date"])
+    is_closed = sprints["state"].eq("closed")
+    closed_at = complete.fillna(end.where(is_closed))
+    closed = is_closed & (closed_at.isna() | (closed_at <= as_of))
+    return (closed | (complete.notna() & (complete <= as_of))).astype(bool)
 
-    S is `startDate`; C is `completeDate`, else `endDate` for a closed sprint, else "as of" for a
-    sprint still active; C is capped at "as of", so an earlier "as of" sees a sprint as it stood
-    then. Future sprints (never started) have no window.
+
+def sprint_windows(sprints: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """One row per sprint that had started by `as_of`: its board, name, state at "as of"
+    (`closed_by`) and window [S, C).
+
+    S is `startDate`; C is when it closed (`completeDate`, else `endDate`) for a sprint closed by
+    "as of", else "as of" itself for a sprint still running; C is capped at "as of". Future
+    sprints (never started) have no window.
     """
     as_of = utc_instant(as_of)
     start = utc_column(sprints["start_date"])
     end = utc_column(sprints["end_date"])
     complete = utc_column(sprints["complete_date"])
     started = sprints["state"].isin(["active", "closed"]) & start.notna() & (start <= as_of)
-    closed_end = end.where(sprints["state"].eq("closed"))
-    closed_at = complete.fillna(closed_end)
+    closed = closed_by(sprints, as_of)
+    closed_at = complete.fillna(end).where(closed)
     sprint_end = closed_at.fillna(as_of).clip(upper=as_of)
-    # The state on the "as of" day: a sprint closed after an earlier "as of" was still running.
-    closed_by_as_of = sprints["state"].eq("closed") & closed_at.notna() & (closed_at <= as_of)
     windows = pd.DataFrame(
         {
             "sprint_id": sprints["sprint_id"].astype("int64"),
             "board_id": sprints["board_id"].astype("Int64"),
             "sprint_name": sprints["name"].astype(str),
-            "sprint_state": np.where(closed_by_as_of, "closed", "active"),
+            "sprint_state": np.where(closed, "closed", "active"),
             "sprint_start": start,
             "sprint_end": sprint_end,
         }
@@ -79,13 +96,19 @@ def sprint_windows(sprints: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
 
 
 def latest_closed_sprints(table: pd.DataFrame) -> pd.DataFrame:
-    """Per board, the sprint closed last by "as of" (rows of a per-sprint table with
-    `SPRINT_COLUMNS`, in the table's order). The cycle-time check judges only these: a running
-    sprint's first finished issues are mostly ones carried over from the sprint before,
-    whose long cycle times would raise false alarms."""
-    closed = table.loc[table["sprint_state"].eq("closed")]
+    """Per board, the sprint closed last by "as of": the one definition every check, insight,
+    alert and report figure uses. Rows of a per-sprint table (a table without `sprint_state`
+    holds closed sprints only), in the table's order; "last" is by sprint end, then start,
+    then id. A running sprint's first finished issues are mostly ones carried over from the
+    sprint before, so figures of a finished sprint are judged on this one."""
+    closed = (
+        table
+        if "sprint_state" not in table.columns
+        else table.loc[table["sprint_state"].eq("closed")]
+    )
+    order = [column for column in ("sprint_end", "sprint_start") if column in table.columns]
     latest = (
-        closed.sort_values(["sprint_end", "sprint_id"])
+        closed.sort_values([*order, "sprint_id"], kind="stable")
         .groupby("board_id", dropna=False, sort=False)
         .tail(1)
     )

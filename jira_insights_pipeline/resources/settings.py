@@ -8,10 +8,8 @@ import dagster as dg
 import pandas as pd
 from pydantic import Field
 
-from jira_insights_pipeline.metrics.thresholds import Thresholds
 from jira_insights_pipeline.metrics.timeline import resolve_as_of
-
-_DEFAULTS = Thresholds()
+from jira_insights_pipeline.registry import Thresholds
 
 
 class PipelineSettings(dg.ConfigurableResource):
@@ -30,22 +28,11 @@ class PipelineSettings(dg.ConfigurableResource):
     keep_raw_snapshots: int = Field(
         default=48, ge=1, description="How many per-run raw snapshot folders to keep."
     )
-    growth_pct: float = _DEFAULTS.growth_pct
-    grown_story_share_alert: float = _DEFAULTS.grown_story_share_alert
-    small_max_points: float = _DEFAULTS.small_max_points
-    large_min_points: float = _DEFAULTS.large_min_points
-    completion_rate_min: float = _DEFAULTS.completion_rate_min
-    escape_rate_alert: float = _DEFAULTS.escape_rate_alert
-    stale_days: float = _DEFAULTS.stale_days
-    in_progress_days: float = _DEFAULTS.in_progress_days
-    hygiene_score_min: float = _DEFAULTS.hygiene_score_min
-    velocity_drop_ratio: float = _DEFAULTS.velocity_drop_ratio
-    velocity_window: int = _DEFAULTS.velocity_window
-    forecast_window: int = _DEFAULTS.forecast_window
-    forecast_samples: int = _DEFAULTS.forecast_samples
-    forecast_seed: int = _DEFAULTS.forecast_seed
-    cycle_time_rise: float = _DEFAULTS.cycle_time_rise
-    cycle_time_window: int = _DEFAULTS.cycle_time_window
+    thresholds: Thresholds = Field(  # type: ignore[valid-type]
+        default_factory=Thresholds,
+        description="Every threshold, one section per use case (`sprints` for the sprint "
+        "ledger); set only what you change, e.g. {velocity: {velocity_drop_ratio: 0.6}}.",
+    )
 
     @property
     def data_path(self) -> Path:
@@ -62,9 +49,6 @@ class PipelineSettings(dg.ConfigurableResource):
     @property
     def insights_dir(self) -> Path:
         return self.data_path / "insights"
-
-    def thresholds(self) -> Thresholds:
-        return Thresholds(**{name: getattr(self, name) for name in Thresholds.__dataclass_fields__})
 
     def as_of_for(self, jira_snapshot: pd.DataFrame) -> pd.Timestamp:
         """The "as of" instant for tables built from `jira_snapshot` (the staging table)."""

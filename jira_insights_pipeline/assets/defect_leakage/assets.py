@@ -1,0 +1,94 @@
+"""The defect-leakage metric assets (group `defect_leakage`, DuckDB schema `metrics`); the
+escape-rate check is built from the rule (`assets/checks.py`)."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pandas as pd
+
+from jira_insights_pipeline.assets.defect_leakage import NAME
+from jira_insights_pipeline.assets.defect_leakage.metrics import PRODUCTION
+from jira_insights_pipeline.assets.defect_leakage.metrics import (
+    defect_escape_rates as build_escape_rates,
+)
+from jira_insights_pipeline.assets.defect_leakage.metrics import (
+    defect_leakage as build_defect_leakage,
+)
+from jira_insights_pipeline.assets.defect_leakage.rules import LEAKAGE
+from jira_insights_pipeline.assets.defect_leakage.schemas import (
+    DefectEscapeRatesSchema,
+    DefectLeakageSchema,
+)
+from jira_insights_pipeline.assets.metric_tables import (
+    figure,
+    metric_asset_options,
+    metric_output,
+    validated,
+)
+from jira_insights_pipeline.resources.settings import PipelineSettings
+
+OPTIONS = metric_asset_options(NAME)
+
+
+@dg.asset(**OPTIONS)
+def defect_leakage(
+    jira_snapshot: pd.DataFrame,
+    jira_issues: pd.DataFrame,
+    jira_status_intervals: pd.DataFrame,
+    jira_issue_links: pd.DataFrame,
+    jira_sprints: pd.DataFrame,
+    pipeline_settings: PipelineSettings,
+) -> dg.Output[pd.DataFrame]:
+    """One row per bug created by "as of": its board and the sprint of that board during which
+    it was created, its environment class (production, qa, unknown) and the label or
+    Environment text that decided it, the stories it is linked to, and which of them were
+    already done when the bug was created."""
+    as_of = pipeline_settings.as_of_for(jira_snapshot)
+    table = validated(
+        DefectLeakageSchema,
+        build_defect_leakage(
+            jira_issues, jira_status_intervals, jira_issue_links, jira_sprints, as_of
+        ),
+        "defect_leakage",
+    )
+    production = table["environment_class"].eq(PRODUCTION)
+    return metric_output(
+        table,
+        as_of,
+        preview=table.loc[production].head(10),
+        preview_label="production bugs",
+        figures={
+            "production_bugs": int(production.sum()),
+            "bugs_linked_to_done_stories": int(table["linked_to_done_story"].sum()),
+        },
+    )
+
+
+@dg.asset(**OPTIONS)
+def defect_escape_rates(
+    jira_snapshot: pd.DataFrame,
+    defect_leakage: pd.DataFrame,
+    jira_sprints: pd.DataFrame,
+    pipeline_settings: PipelineSettings,
+) -> dg.Output[pd.DataFrame]:
+    """One row per board and sprint started by "as of": the bugs created during the sprint
+    (production, QA, unknown), the escape rate production / (production + QA), the bugs linked
+    to stories already done, and `leakage_alert` (escape rate above the threshold)."""
+    as_of = pipeline_settings.as_of_for(jira_snapshot)
+    thresholds = pipeline_settings.thresholds.defect_leakage
+    table = validated(
+        DefectEscapeRatesSchema,
+        build_escape_rates(defect_leakage, jira_sprints, as_of, thresholds),
+        "defect_escape_rates",
+    )
+    worst = table.sort_values("escape_rate", ascending=False, na_position="last")
+    return metric_output(
+        table,
+        as_of,
+        preview=worst.head(10),
+        figures={
+            "max_judged_escape_rate": figure(LEAKAGE.judged(table)["escape_rate"].max()),
+            "alerting_sprints": int(LEAKAGE.crossed(table).shape[0]),
+            "escape_rate_alert": thresholds.escape_rate_alert,
+        },
+    )

@@ -1,0 +1,26 @@
+"""The flow use case, as the registry sees it."""
+
+from __future__ import annotations
+
+from jira_insights_pipeline.assets.flow import NAME, Thresholds
+from jira_insights_pipeline.assets.flow.assets import cycle_time_trends, cycle_times
+from jira_insights_pipeline.assets.flow.facts import flow_facts
+from jira_insights_pipeline.assets.flow.report import flow_figure
+from jira_insights_pipeline.assets.flow.rules import RISE
+from jira_insights_pipeline.assets.flow.wording import WORDING
+from jira_insights_pipeline.use_case import UseCase
+
+USE_CASE = UseCase(
+    name=NAME,
+    label="Flow",
+    insight_description="One insight per board: the latest closed sprint's median cycle time "
+    "against the sprints before, and the slowest issues finished in it.",
+    thresholds=Thresholds,
+    rules=(RISE,),
+    assets=(cycle_times, cycle_time_trends),
+    insight_inputs=("cycle_time_trends", "cycle_times", "jira_boards"),
+    facts=flow_facts,
+    wording=WORDING,
+    report_inputs=("cycle_time_trends",),
+    report_figure=flow_figure,
+)

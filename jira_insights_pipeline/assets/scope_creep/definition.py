@@ -1,0 +1,27 @@
+"""The scope-creep use case, as the registry sees it."""
+
+from __future__ import annotations
+
+from jira_insights_pipeline.assets.scope_creep import NAME, Thresholds
+from jira_insights_pipeline.assets.scope_creep.assets import sprint_scope_creep
+from jira_insights_pipeline.assets.scope_creep.facts import scope_creep_facts
+from jira_insights_pipeline.assets.scope_creep.report import scope_creep_figure
+from jira_insights_pipeline.assets.scope_creep.rules import SCOPE_CREEP
+from jira_insights_pipeline.assets.scope_creep.wording import WORDING
+from jira_insights_pipeline.use_case import UseCase
+
+USE_CASE = UseCase(
+    name=NAME,
+    label="Scope creep",
+    insight_description="One insight per board and sprint (latest closed and active): which "
+    "stories grew after the sprint started, against the scope creep limit.",
+    thresholds=Thresholds,
+    rules=(SCOPE_CREEP,),
+    assets=(sprint_scope_creep,),
+    insight_inputs=("sprint_scope_creep", "sprint_scope_changes", "jira_boards", "jira_issues"),
+    facts=scope_creep_facts,
+    wording=WORDING,
+    report_inputs=("sprint_scope_creep",),
+    report_figure=scope_creep_figure,
+    hourly=True,
+)

@@ -1,0 +1,63 @@
+"""The velocity metric asset (group `velocity`, DuckDB schema `metrics`); its check is built
+from the rule (`assets/checks.py`)."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pandas as pd
+
+from jira_insights_pipeline.assets.metadata import markdown_preview
+from jira_insights_pipeline.assets.metric_tables import (
+    figure,
+    metric_asset_options,
+    metric_output,
+    validated,
+)
+from jira_insights_pipeline.assets.velocity import NAME
+from jira_insights_pipeline.assets.velocity.metrics import sprint_velocity as build_velocity
+from jira_insights_pipeline.assets.velocity.metrics import worst_velocity
+from jira_insights_pipeline.assets.velocity.rules import VELOCITY_DROP
+from jira_insights_pipeline.assets.velocity.schemas import SprintVelocitySchema
+from jira_insights_pipeline.resources.settings import PipelineSettings
+
+
+@dg.asset(**metric_asset_options(NAME))
+def sprint_velocity(
+    jira_snapshot: pd.DataFrame,
+    sprint_commitments: pd.DataFrame,
+    jira_sprints: pd.DataFrame,
+    pipeline_settings: PipelineSettings,
+) -> dg.Output[pd.DataFrame]:
+    """One row per board and sprint closed by "as of": committed and completed points, the mean
+    of the previous sprints' completed points, `velocity_drop` (completed below the drop ratio of
+    that mean) and, on each board's latest closed sprint, the P50 and P85 forecast of the next
+    sprint's completed points (seeded resampling of the last sprints)."""
+    as_of = pipeline_settings.as_of_for(jira_snapshot)
+    thresholds = pipeline_settings.thresholds.velocity
+    table = validated(
+        SprintVelocitySchema,
+        build_velocity(sprint_commitments, jira_sprints, as_of, thresholds),
+        "sprint_velocity",
+    )
+    latest = VELOCITY_DROP.judged(table)
+    forecasts = latest[
+        [
+            "board_id",
+            "forecast_sprint_name",
+            "forecast_sprints_used",
+            "forecast_p50_points",
+            "forecast_p85_points",
+        ]
+    ]
+    return metric_output(
+        table,
+        as_of,
+        preview=worst_velocity(table),
+        preview_label="velocity drops first",
+        figures={
+            "min_latest_velocity_ratio": figure(latest["velocity_ratio"].min()),
+            "velocity_drops": int(VELOCITY_DROP.crossed(table).shape[0]),
+            "velocity_drop_ratio": thresholds.velocity_drop_ratio,
+            "forecasts": markdown_preview(forecasts),
+        },
+    )
