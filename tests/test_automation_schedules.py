@@ -153,6 +153,7 @@ def test_a_bad_value_stops_loading_and_names_the_variable(
     with pytest.raises(AutomationSettingsError, match=words) as caught:
         ScheduleSettings.from_env({name: value})
     assert name in str(caught.value)
+    assert repr(value) in str(caught.value)
 
 
 def test_blank_values_fall_back_to_the_defaults() -> None:
