@@ -14,7 +14,7 @@ from jira_insights_pipeline.assets.report import build_report_asset
 from jira_insights_pipeline.assets.sprints import assets as sprint_ledger
 from jira_insights_pipeline.automation.schedules import automation_from_env
 from jira_insights_pipeline.insights.io_manager import InsightsIOManager
-from jira_insights_pipeline.registry import use_cases
+from jira_insights_pipeline.registry import Thresholds, use_cases
 from jira_insights_pipeline.resources.env import env_var_or
 from jira_insights_pipeline.resources.io_managers import RawSnapshotIOManager, WarehouseIOManager
 from jira_insights_pipeline.resources.jira_source import JiraSource
@@ -74,6 +74,8 @@ def build_definitions() -> dg.Definitions:
             "pipeline_settings": PipelineSettings(
                 data_dir=_data_dir(), as_of=env_var_or("JIRA_INSIGHTS_AS_OF", None)
             ),
+            # Defaults in code; a run changes any of them in its run config (the launchpad).
+            "thresholds": Thresholds(),
             "io_manager": WarehouseIOManager(data_dir=_data_dir()),
             "raw_snapshot_io_manager": RawSnapshotIOManager(data_dir=_data_dir()),
             "insights_io_manager": InsightsIOManager(data_dir=_data_dir()),

@@ -31,10 +31,13 @@ from jira_insights_pipeline.use_case import UseCase
 HOMES = (scope_creep, missed_target, defect_leakage, team_health, velocity, flow)
 
 # One typed object for every threshold: the sprint ledger's section, then one per use case, each
-# defined in its home (`assets/<name>/thresholds.py`) with its defaults and allowed range.
-Thresholds: type[dg.Config] = pydantic.create_model(
+# defined in its home (`assets/<name>/thresholds.py`) with its defaults and allowed range. It is
+# a resource of its own (key `thresholds`, nested in `pipeline_settings`): Dagster replaces the
+# whole config of a resource that run config names, so thresholds set in the launchpad must not
+# share a resource with the data folder.
+Thresholds: type[dg.ConfigurableResource] = pydantic.create_model(
     "Thresholds",
-    __base__=dg.Config,
+    __base__=dg.ConfigurableResource,
     __doc__="Every threshold the pipeline judges by, one section per use case.",
     sprints=(SprintThresholds, Field(default_factory=SprintThresholds)),
     **{home.NAME: (home.Thresholds, Field(default_factory=home.Thresholds)) for home in HOMES},

@@ -48,7 +48,9 @@ class Rule:
     are judged, and how a crossed row is worded (`crossing(row, thresholds, board_name)`).
 
     `name` is the alert type; `check` the asset check's name; `holds(thresholds)` the sentence a
-    passing check shows. `thresholds` is always the rule's own use case's threshold section."""
+    passing check shows; `limit_fact` the insight fact holding the threshold, which the first
+    sentence of a crossed rule's insight always states. `thresholds` is always the rule's own
+    use case's threshold section."""
 
     name: str
     table: str
@@ -59,6 +61,7 @@ class Rule:
     description: str
     holds: Callable[[Any], str]
     crossing: Callable[[Any, Any, str], AlertText]
+    limit_fact: str
 
     @property
     def per_sprint(self) -> bool:

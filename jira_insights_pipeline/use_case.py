@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from jira_insights_pipeline.insights.grounding import Draft
     from jira_insights_pipeline.insights.plans import Plans
     from jira_insights_pipeline.insights.tables import MetricTables
+    from jira_insights_pipeline.insights.templates import Titles
     from jira_insights_pipeline.insights.values import InsightFacts
     from jira_insights_pipeline.report.figures import Figure
 
@@ -33,6 +34,7 @@ class Wording:
 
     plans: Callable[[InsightFacts, bool], Plans]
     template: Callable[[InsightFacts], Draft]
+    titles: Titles
     topic: str
     task: str
 

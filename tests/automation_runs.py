@@ -20,6 +20,7 @@ import dagster as dg
 
 from jira_insights_pipeline.automation.sensors import THRESHOLD_SENSOR_NAME
 from jira_insights_pipeline.automation.settings import AlertSettings
+from jira_insights_pipeline.registry import Thresholds
 from jira_insights_pipeline.resources.settings import PipelineSettings
 from jira_insights_pipeline.sample import SITE_DIR
 from jira_insights_pipeline.snapshot import load_snapshot, write_snapshot
@@ -66,30 +67,10 @@ def environment(**values: str | None) -> Iterator[None]:
 
 
 def pipeline_definitions() -> dg.Definitions:
-    """The real Definitions, with the insight assets added when definitions.py does not list
-    them yet (so the alerts can be checked against the real insight files)."""
+    """The real Definitions, built from the environment as `dagster` builds them."""
     from jira_insights_pipeline.definitions import build_definitions
 
-    defs = build_definitions()
-    if dg.AssetKey("insights_feed") in {
-        key for key in defs.resolve_asset_graph().materializable_asset_keys
-    }:
-        return defs
-    from jira_insights_pipeline.assets import insights
-    from jira_insights_pipeline.insights.io_manager import InsightsIOManager
-    from jira_insights_pipeline.resources.llm import LlamaModelResource
-
-    data_dir = os.environ["JIRA_INSIGHTS_DATA_DIR"]
-    return dg.Definitions.merge(
-        defs,
-        dg.Definitions(
-            assets=dg.load_assets_from_modules([insights]),
-            resources={
-                "llm": LlamaModelResource(mode="off"),
-                "insights_io_manager": InsightsIOManager(data_dir=data_dir),
-            },
-        ),
-    )
+    return build_definitions()
 
 
 def materialize(
@@ -97,10 +78,11 @@ def materialize(
     data_dir: Path,
     snapshot_dir: Path | None = None,
     selection: str = "*",
+    run_config: dict[str, Any] | None = None,
     **tags: str,
 ) -> dg.ExecuteInProcessResult:
     """Materialize `selection` of the real Definitions on `instance` into `data_dir`, from the
-    sample site or a snapshot folder."""
+    sample site or a snapshot folder, with `run_config` as the launchpad would pass it."""
     with environment(
         JIRA_INSIGHTS_DATA_DIR=str(data_dir),
         JIRA_INSIGHTS_LLM="off",
@@ -112,7 +94,10 @@ def materialize(
         job = defs.resolve_implicit_global_asset_job_def()
         keys = dg.AssetSelection.from_string(selection).resolve(defs.resolve_asset_graph())
         return job.execute_in_process(
-            instance=instance, asset_selection=sorted(keys), tags=tags or None
+            instance=instance,
+            asset_selection=sorted(keys),
+            tags=tags or None,
+            run_config=run_config,
         )
 
 
@@ -147,6 +132,7 @@ def tick(
         sensor_name=THRESHOLD_SENSOR_NAME,
         resources={
             "pipeline_settings": PipelineSettings(data_dir=str(data_dir)),
+            "thresholds": Thresholds(),
             "alert_settings": settings,
         },
     )

@@ -8,20 +8,24 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from jira_insights_pipeline.automation.alerts import (
-    AlertCursor,
+from jira_insights_pipeline.automation.crossings import (
+    Crossing,
+    WatchedRule,
+    crossings_for,
+    watched_rules,
+)
+from jira_insights_pipeline.automation.cursor import AlertCursor
+from jira_insights_pipeline.automation.dedup import decide_alerts
+from jira_insights_pipeline.automation.delivery import AlertRecordError, validate_record
+from jira_insights_pipeline.automation.records import (
     AlertLinks,
     AlertSource,
-    Crossing,
     FailedStep,
     alert_record,
-    crossings_for,
-    decide_alerts,
     matching_insight,
     run_failure_record,
 )
-from jira_insights_pipeline.automation.delivery import AlertRecordError, validate_record
-from jira_insights_pipeline.metrics.thresholds import Thresholds
+from jira_insights_pipeline.registry import Thresholds
 
 AS_OF = pd.Timestamp("2026-11-20T09:00:00Z")
 NAMES = {1: "CHK board", 2: "MOB board"}
@@ -51,7 +55,16 @@ def keys(crossings: list[Crossing]) -> list[tuple[str, int, int | None]]:
     return sorted((c.alert_type, c.board_id, c.sprint_id) for c in crossings)
 
 
-def test_scope_creep_and_missed_target_judge_the_running_and_latest_closed_sprints() -> None:
+def rule(alert_type: str) -> WatchedRule:
+    """The registry's rule of `alert_type`, with its use case."""
+    return next(watched for watched in watched_rules() if watched.rule.name == alert_type)
+
+
+def crossed(alert_type: str, table: pd.DataFrame, severity: str | None = None) -> list[Crossing]:
+    return crossings_for(rule(alert_type), table, Thresholds(), NAMES, severity)
+
+
+def test_scope_creep_judges_the_running_and_missed_target_the_latest_closed_sprints() -> None:
     table = sprint_rows(
         # An old closed sprint's alert (11) is history, not an alert.
         scope_creep_alert=[True, False, True, False, True, False],
@@ -63,8 +76,10 @@ def test_scope_creep_and_missed_target_judge_the_running_and_latest_closed_sprin
         completed_points=[1.0, 8.0, 2.0, 9.0, 7.999, 1.0],
         committed_points=[10.0] * 6,
         spillover_issues=[0, 1, 0, 0, 2, 0],
+        # The flag is decided by sprint_targets (completion under 80%); an alert reads it.
+        missed_target=[True, False, False, False, True, False],
     )
-    found = crossings_for("sprint_commitments", table, Thresholds(), NAMES, "WARN")
+    found = crossed("scope_creep", table, "WARN") + crossed("missed_target", table, "WARN")
     assert keys(found) == [
         ("missed_target", 2, 22),
         ("scope_creep", 1, 13),
@@ -74,10 +89,11 @@ def test_scope_creep_and_missed_target_judge_the_running_and_latest_closed_sprin
     assert scope.severity == "warning"
     assert scope.board_name == "CHK board" and scope.sprint_name == "A3"
     assert scope.figures["grown_story_share"] == 0.4
-    assert "4 of 10 committed stories (40%)" in scope.message
+    assert "4 of 10 estimated committed stories (40%)" in scope.message
+    assert scope.title == "Scope grew during A3"
 
 
-def test_check_severity_sets_the_severity_of_its_own_type_only() -> None:
+def test_the_checks_severity_overrides_the_rules_and_only_its_own() -> None:
     table = sprint_rows(
         scope_creep_alert=[False, True, False],
         grown_stories=[0, 5, 0],
@@ -87,17 +103,14 @@ def test_check_severity_sets_the_severity_of_its_own_type_only() -> None:
         completed_points=[9.0, 5.0, 9.0],
         committed_points=[10.0] * 3,
         spillover_issues=[0, 3, 0],
+        missed_target=[False, True, False],
     )
-    found = {
-        c.alert_type: c
-        for c in crossings_for("sprint_commitments", table, Thresholds(), NAMES, "ERROR")
-    }
-    assert found["scope_creep"].severity == "error"
-    assert found["missed_target"].severity == "warning"
+    assert crossed("scope_creep", table, "ERROR")[0].severity == "error"
+    assert crossed("missed_target", table)[0].severity == "warning"
+    assert crossed("missed_target", table, "WARN")[0].severity == "warning"
 
 
 def test_velocity_leakage_cycle_time_and_hygiene_crossings() -> None:
-    thresholds = Thresholds()
     velocity = sprint_rows(
         completed_points=[30.0, 16.0, 0.0, 30.0, 29.0, 0.0],
         previous_mean_points=[30.0, 30.3, None, 30.0, 30.0, None],
@@ -105,7 +118,7 @@ def test_velocity_leakage_cycle_time_and_hygiene_crossings() -> None:
         velocity_drop=[False, True, False, False, False, False],
         latest_closed=[False, True, False, False, True, False],
     )
-    assert keys(crossings_for("sprint_velocity", velocity, thresholds, NAMES)) == [
+    assert keys(crossed("velocity_drop", velocity)) == [
         ("velocity_drop", 1, 12)
     ]
     rates = sprint_rows(
@@ -114,7 +127,7 @@ def test_velocity_leakage_cycle_time_and_hygiene_crossings() -> None:
         escape_rate=[0.4, 0.0, 0.4, 0.2, 0.2, 0.0],  # 0.2 is the limit, not over it
         leakage_alert=[True, False, True, False, False, False],
     )
-    leakage = crossings_for("defect_escape_rates", rates, thresholds, NAMES)
+    leakage = crossed("defect_leakage", rates)
     assert keys(leakage) == [("defect_leakage", 1, 13)]
     assert leakage[0].severity == "error"
     trends = sprint_rows(
@@ -122,9 +135,9 @@ def test_velocity_leakage_cycle_time_and_hygiene_crossings() -> None:
         previous_median_cycle_time_days=[3.0, 3.9, 4.0, 4.0, 4.0, 4.0],
         median_change_pct=[0.0, 94.9, 125.0, 0.0, 10.0, 25.0],
         # The active sprint's rise (13, 23) is not judged: carried-over work inflates it.
-        median_rose=[False, True, True, False, False, True],
+        cycle_time_rise=[False, True, True, False, False, True],
     )
-    assert keys(crossings_for("cycle_time_trends", trends, thresholds, NAMES)) == [
+    assert keys(crossed("cycle_time", trends)) == [
         ("cycle_time", 1, 12)
     ]
     scores = pd.DataFrame(
@@ -135,12 +148,14 @@ def test_velocity_leakage_cycle_time_and_hygiene_crossings() -> None:
             "open_issues": [40, 40, 43],
             "issues_with_problems": [12, 13, 18],
             "hygiene_score": [70.0, 67.5, 58.1],  # exactly 70 is healthy
+            "hygiene_alert": [False, True, True],
         }
     )
-    hygiene = crossings_for("hygiene_scores", scores, thresholds, NAMES)
+    hygiene = crossed("hygiene", scores)
     assert keys(hygiene) == [("hygiene", 2, None), ("hygiene", 3, None)]
     assert hygiene[1].board_name == "PAY board"
-    assert crossings_for("hygiene_scores", scores.iloc[0:0], thresholds, NAMES) == []
+    assert hygiene[1].title == "Ticket hygiene on PAY board needs attention"
+    assert crossed("hygiene", scores.iloc[0:0]) == []
 
 
 def crossing(alert_type: str = "scope_creep", severity: str = "warning", sprint: int | None = 13):
@@ -154,6 +169,7 @@ def crossing(alert_type: str = "scope_creep", severity: str = "warning", sprint:
         as_of=AS_OF.isoformat(),
         title="Scope grew",
         message="It grew.",
+        insight_type=rule(alert_type).use_case.name,
     )
 
 
@@ -228,6 +244,9 @@ def test_the_matching_insight_is_same_case_board_sprint_and_snapshot_and_not_hea
     health = insight(type="team_health", id="team_health-0123456789abcdef")
     assert matching_insight(crossing("hygiene", sprint=None), [health]) is not None
     assert matching_insight(crossing("cycle_time"), [insight()]) is None
+    # A cycle-time alert is worded by the flow insight of its board and sprint.
+    flow = insight(type="flow", id="flow-0123456789abcdef")
+    assert matching_insight(crossing("cycle_time"), [flow])["id"] == "flow-0123456789abcdef"
 
 
 def test_records_follow_the_schema_and_carry_links() -> None:

@@ -13,13 +13,9 @@ import pytest
 import requests
 from webhook_receiver import WebhookReceiver
 
-from jira_insights_pipeline.automation.alerts import (
-    AlertLinks,
-    AlertSource,
-    Crossing,
-    alert_record,
-    decide_alerts,
-)
+from jira_insights_pipeline.automation.crossings import Crossing
+from jira_insights_pipeline.automation.dedup import decide_alerts
+from jira_insights_pipeline.automation.records import AlertLinks, AlertSource, alert_record
 from jira_insights_pipeline.automation.delivery import (
     AlertFeed,
     AlertRecordError,

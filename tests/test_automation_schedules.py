@@ -105,6 +105,8 @@ def test_daily_job_selects_everything_and_hourly_only_the_alert_tables(
     alert_tables = {
         "sprint_scope_changes",
         "sprint_commitments",
+        "sprint_scope_creep",
+        "sprint_targets",
         "defect_leakage",
         "defect_escape_rates",
         "work_item_health",

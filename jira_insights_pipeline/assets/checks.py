@@ -11,8 +11,7 @@ import dagster as dg
 import pandas as pd
 
 from jira_insights_pipeline.assets.metadata import markdown_preview
-from jira_insights_pipeline.registry import use_cases
-from jira_insights_pipeline.resources.settings import PipelineSettings
+from jira_insights_pipeline.registry import Thresholds, use_cases
 from jira_insights_pipeline.rules import Rule
 from jira_insights_pipeline.use_case import UseCase
 
@@ -40,8 +39,8 @@ def rule_check(use_case: UseCase, rule: Rule) -> dg.AssetChecksDefinition:
         blocking=False,
         description=rule.description,
     )
-    def _check(table: pd.DataFrame, pipeline_settings: PipelineSettings) -> dg.AssetCheckResult:
-        thresholds = use_case.thresholds_of(pipeline_settings.thresholds)
+    def _check(table: pd.DataFrame, thresholds: Thresholds) -> dg.AssetCheckResult:
+        section = use_case.thresholds_of(thresholds)
         judged = rule.judged(table)
         crossed = rule.crossed(table)
         passed = crossed.empty
@@ -52,14 +51,14 @@ def rule_check(use_case: UseCase, rule: Rule) -> dg.AssetChecksDefinition:
         return dg.AssetCheckResult(
             passed=passed,
             severity=CHECK_SEVERITY[rule.severity],
-            description=rule.holds(thresholds)
+            description=rule.holds(section)
             if passed
-            else crossing_lines(rule, crossed, thresholds, names),
+            else crossing_lines(rule, crossed, section, names),
             metadata={
                 "judged_rows": len(judged),
                 "crossed_rows": len(crossed),
                 "rule_column": rule.flag,
-                "thresholds": dg.MetadataValue.json(thresholds.model_dump()),
+                "thresholds": dg.MetadataValue.json(section.model_dump()),
                 "crossed": markdown_preview(crossed[shown]),
             },
         )

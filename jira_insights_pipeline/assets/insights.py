@@ -22,9 +22,8 @@ from jira_insights_pipeline.assets.metadata import markdown_escape
 from jira_insights_pipeline.insights.documents import FEED_ASSET, insight_document
 from jira_insights_pipeline.insights.engine import WrittenInsight, feed_order, write_insights
 from jira_insights_pipeline.insights.tables import MetricTables, latest_as_of
-from jira_insights_pipeline.registry import use_case_names
+from jira_insights_pipeline.registry import Thresholds, use_case_names
 from jira_insights_pipeline.resources.llm import LlamaModelResource
-from jira_insights_pipeline.resources.settings import PipelineSettings
 from jira_insights_pipeline.use_case import UseCase
 
 INSIGHTS_GROUP = "insights"
@@ -127,7 +126,7 @@ def build_insights_asset(use_cases: Sequence[UseCase]) -> dg.AssetsDefinition:
     def insights(
         context: dg.AssetExecutionContext,
         llm: LlamaModelResource,
-        pipeline_settings: PipelineSettings,
+        thresholds: Thresholds,
         **tables: pd.DataFrame,
     ) -> Iterator[dg.MaterializeResult]:
         """The insight files of every use case and the feed of all of them. One insight: one
@@ -139,8 +138,7 @@ def build_insights_asset(use_cases: Sequence[UseCase]) -> dg.AssetsDefinition:
         started = time.perf_counter()
         every_document: list[dict[str, Any]] = []
         for use_case in use_cases:
-            thresholds = use_case.thresholds_of(pipeline_settings.thresholds)
-            facts = use_case.facts(current, thresholds)
+            facts = use_case.facts(current, use_case.thresholds_of(thresholds))
             written, stats = write_insights(facts, use_case.wording, model)
             documents = [item.document for item in written]
             every_document += documents

@@ -16,7 +16,7 @@ import pandas as pd
 from jira_insights_pipeline.assets.metadata import markdown_escape
 from jira_insights_pipeline.insights.documents import InsightDocumentError, validate_document
 from jira_insights_pipeline.insights.tables import MetricTables
-from jira_insights_pipeline.registry import use_cases
+from jira_insights_pipeline.registry import Thresholds, use_cases
 from jira_insights_pipeline.report.figures import Figure
 from jira_insights_pipeline.report.render import render_report, report_context
 from jira_insights_pipeline.resources.settings import PipelineSettings
@@ -72,6 +72,7 @@ def build_report_asset(use_cases: Sequence[UseCase]) -> dg.AssetsDefinition:
     def insights_report(
         context: dg.AssetExecutionContext,
         pipeline_settings: PipelineSettings,
+        thresholds: Thresholds,
         **tables: pd.DataFrame,
     ) -> dg.MaterializeResult:
         """One self-contained HTML page, `<data folder>/report/insights.html`: one section per
@@ -90,9 +91,7 @@ def build_report_asset(use_cases: Sequence[UseCase]) -> dg.AssetsDefinition:
 
         def figures(board_id: int) -> list[Figure]:
             found = (
-                use_case.report_figure(
-                    board_id, current, use_case.thresholds_of(pipeline_settings.thresholds)
-                )
+                use_case.report_figure(board_id, current, use_case.thresholds_of(thresholds))
                 for use_case in use_cases
             )
             return [figure for figure in found if figure is not None]

@@ -43,6 +43,7 @@ from jira_insights_pipeline.automation.records import (
     run_failure_record,
 )
 from jira_insights_pipeline.automation.settings import AlertSettings
+from jira_insights_pipeline.registry import Thresholds
 from jira_insights_pipeline.resources.settings import PipelineSettings
 
 THRESHOLD_SENSOR_NAME = "metric_threshold_alerts"
@@ -167,6 +168,7 @@ class TickSummary:
 def evaluate_threshold_alerts(
     context: dg.SensorEvaluationContext,
     pipeline_settings: PipelineSettings,
+    thresholds: Thresholds,
     alert_settings: AlertSettings,
     poster: Poster | None = None,
 ) -> dg.SensorResult:
@@ -211,7 +213,7 @@ def evaluate_threshold_alerts(
             crossings = crossings_for(
                 watched,
                 tables[watched.asset],
-                pipeline_settings.thresholds,
+                thresholds,
                 board_names,
                 signal.check_severity,
             )
@@ -276,17 +278,18 @@ def build_threshold_alert_sensor(
         name=THRESHOLD_SENSOR_NAME,
         minimum_interval_seconds=THRESHOLD_SENSOR_INTERVAL_SECONDS,
         default_status=default_status,
-        description="Alerts once per crossed threshold (scope creep, missed target, defect "
-        "leakage, hygiene, velocity drop, cycle time) per board and sprint, when a metric table "
-        "or its check is newly evaluated: appends to <data folder>/alerts/alerts.jsonl and posts "
-        "to JIRA_INSIGHTS_ALERT_WEBHOOKS, retrying failed deliveries on later ticks.",
+        description="Alerts once per crossed threshold rule (of every use case) per board and "
+        "sprint, when its metric table or its check is newly evaluated: appends to <data "
+        "folder>/alerts/alerts.jsonl and posts to JIRA_INSIGHTS_ALERT_WEBHOOKS, retrying failed "
+        "deliveries on later ticks.",
     )
     def metric_threshold_alerts(
         context: dg.SensorEvaluationContext,
         pipeline_settings: PipelineSettings,
+        thresholds: Thresholds,
         alert_settings: AlertSettings,
     ) -> dg.SensorResult:
-        return evaluate_threshold_alerts(context, pipeline_settings, alert_settings)
+        return evaluate_threshold_alerts(context, pipeline_settings, thresholds, alert_settings)
 
     return metric_threshold_alerts
 

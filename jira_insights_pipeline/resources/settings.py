@@ -1,4 +1,7 @@
-"""Settings every asset shares: where data lives, the "as of" override, and the thresholds."""
+"""Settings every asset shares: where data lives and the "as of" override. The thresholds are a
+resource of their own (`registry.Thresholds`, key `thresholds`): Dagster replaces the whole config
+of a resource that run config names, so a threshold set in the launchpad must not share a
+resource with the data folder."""
 
 from __future__ import annotations
 
@@ -9,12 +12,10 @@ import pandas as pd
 from pydantic import Field
 
 from jira_insights_pipeline.metrics.timeline import resolve_as_of
-from jira_insights_pipeline.registry import Thresholds
 
 
 class PipelineSettings(dg.ConfigurableResource):
-    """Where the pipeline keeps its files, which instant it reports on, and the thresholds its
-    checks and alerts judge by (defaults follow the mission's rules)."""
+    """Where the pipeline keeps its files and which instant it reports on."""
 
     data_dir: str = Field(
         default="data",
@@ -27,11 +28,6 @@ class PipelineSettings(dg.ConfigurableResource):
     )
     keep_raw_snapshots: int = Field(
         default=48, ge=1, description="How many per-run raw snapshot folders to keep."
-    )
-    thresholds: Thresholds = Field(  # type: ignore[valid-type]
-        default_factory=Thresholds,
-        description="Every threshold, one section per use case (`sprints` for the sprint "
-        "ledger); set only what you change, e.g. {velocity: {velocity_drop_ratio: 0.6}}.",
     )
 
     @property

@@ -25,6 +25,7 @@ from jira_insights_pipeline.assets.metric_tables import (
     metric_output,
     validated,
 )
+from jira_insights_pipeline.registry import Thresholds
 from jira_insights_pipeline.resources.settings import PipelineSettings
 
 OPTIONS = metric_asset_options(NAME)
@@ -70,15 +71,16 @@ def defect_escape_rates(
     defect_leakage: pd.DataFrame,
     jira_sprints: pd.DataFrame,
     pipeline_settings: PipelineSettings,
+    thresholds: Thresholds,
 ) -> dg.Output[pd.DataFrame]:
     """One row per board and sprint started by "as of": the bugs created during the sprint
     (production, QA, unknown), the escape rate production / (production + QA), the bugs linked
     to stories already done, and `leakage_alert` (escape rate above the threshold)."""
     as_of = pipeline_settings.as_of_for(jira_snapshot)
-    thresholds = pipeline_settings.thresholds.defect_leakage
+    section = thresholds.defect_leakage
     table = validated(
         DefectEscapeRatesSchema,
-        build_escape_rates(defect_leakage, jira_sprints, as_of, thresholds),
+        build_escape_rates(defect_leakage, jira_sprints, as_of, section),
         "defect_escape_rates",
     )
     worst = table.sort_values("escape_rate", ascending=False, na_position="last")
@@ -89,6 +91,6 @@ def defect_escape_rates(
         figures={
             "max_judged_escape_rate": figure(LEAKAGE.judged(table)["escape_rate"].max()),
             "alerting_sprints": int(LEAKAGE.crossed(table).shape[0]),
-            "escape_rate_alert": thresholds.escape_rate_alert,
+            "escape_rate_alert": section.escape_rate_alert,
         },
     )

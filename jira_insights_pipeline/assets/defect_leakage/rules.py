@@ -41,4 +41,5 @@ LEAKAGE = Rule(
         f"{thresholds.escape_rate_alert:.0%} of its bugs to production."
     ),
     crossing=crossing,
+    limit_fact="escape_rate_limit",
 )

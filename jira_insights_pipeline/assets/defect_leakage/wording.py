@@ -107,6 +107,7 @@ def template_draft(facts: InsightFacts) -> Draft:
 WORDING = Wording(
     plans=plans,
     template=template_draft,
+    titles=TITLES,
     topic="bugs escaping to production",
     task=(
         "Say how many bugs reached production, the escape rate, which stories they came "

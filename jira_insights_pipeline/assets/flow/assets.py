@@ -17,6 +17,7 @@ from jira_insights_pipeline.assets.metric_tables import (
     metric_output,
     validated,
 )
+from jira_insights_pipeline.registry import Thresholds
 from jira_insights_pipeline.resources.settings import PipelineSettings
 
 OPTIONS = metric_asset_options(NAME)
@@ -57,15 +58,16 @@ def cycle_time_trends(
     cycle_times: pd.DataFrame,
     jira_sprints: pd.DataFrame,
     pipeline_settings: PipelineSettings,
+    thresholds: Thresholds,
 ) -> dg.Output[pd.DataFrame]:
     """One row per board and sprint started by "as of": the median and 85th percentile cycle
     time of the issues finished during the sprint, the median of the board's previous sprints,
     and `cycle_time_rise` (more than the allowed rise above it)."""
     as_of = pipeline_settings.as_of_for(jira_snapshot)
-    thresholds = pipeline_settings.thresholds.flow
+    section = thresholds.flow
     table = validated(
         CycleTimeTrendsSchema,
-        build_cycle_time_trends(cycle_times, jira_sprints, as_of, thresholds),
+        build_cycle_time_trends(cycle_times, jira_sprints, as_of, section),
         "cycle_time_trends",
     )
     worst = table.sort_values("median_change_pct", ascending=False, na_position="last")
@@ -77,6 +79,6 @@ def cycle_time_trends(
         figures={
             "max_judged_median_change_pct": figure(RISE.judged(table)["median_change_pct"].max()),
             "alerting_sprints": int(RISE.crossed(table).shape[0]),
-            "cycle_time_rise": thresholds.cycle_time_rise,
+            "cycle_time_rise": section.cycle_time_rise,
         },
     )

@@ -44,4 +44,5 @@ RISE = Rule(
         f"more than {thresholds.cycle_time_rise:.0%}."
     ),
     crossing=crossing,
+    limit_fact="rise_limit",
 )

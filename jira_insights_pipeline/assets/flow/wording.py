@@ -27,7 +27,7 @@ def _days(facts: InsightFacts, name: str) -> str:
 def median_sentence(facts: InsightFacts, alarm: bool) -> str:
     """The opener: the sprint's median against the sprints before, and the rule's verdict."""
     if zero(facts, "finished_issues"):
-        return "No issue of {board} was finished in {sprint}, so it has no cycle time."
+        return "{board} finished {finished_issues} issues in {sprint}, so it has no cycle time."
     median = "the median cycle time on {board} was " + _days(facts, "median_cycle_days")
     if not has(facts, "previous_median_cycle_days"):
         return "In {sprint} " + median + "; there are too few earlier sprints to compare it with."
@@ -76,6 +76,7 @@ def template_draft(facts: InsightFacts) -> Draft:
 WORDING = Wording(
     plans=plans,
     template=template_draft,
+    titles=TITLES,
     topic="cycle time (flow)",
     task=(
         "Say how long work took from start to done against the sprints before, "

@@ -17,6 +17,7 @@ from jira_insights_pipeline.assets.missed_target.metrics import sprint_targets a
 from jira_insights_pipeline.assets.missed_target.metrics import worst_targets
 from jira_insights_pipeline.assets.missed_target.rules import MISSED_TARGET
 from jira_insights_pipeline.assets.missed_target.schemas import SprintTargetsSchema
+from jira_insights_pipeline.registry import Thresholds
 from jira_insights_pipeline.resources.settings import PipelineSettings
 
 
@@ -25,12 +26,13 @@ def sprint_targets(
     jira_snapshot: pd.DataFrame,
     sprint_commitments: pd.DataFrame,
     pipeline_settings: PipelineSettings,
+    thresholds: Thresholds,
 ) -> dg.Output[pd.DataFrame]:
     """One row per sprint closed by "as of": committed, completed and committed-and-completed
     points, the completion rate, spillover, how many of the board's recent sprints left work
     unfinished, and `missed_target` (completion rate under `completion_rate_min`)."""
-    thresholds = pipeline_settings.thresholds.missed_target
-    table = validated(SprintTargetsSchema, build(sprint_commitments, thresholds), "sprint_targets")
+    section = thresholds.missed_target
+    table = validated(SprintTargetsSchema, build(sprint_commitments, section), "sprint_targets")
     judged = MISSED_TARGET.judged(table)
     return metric_output(
         table,
@@ -40,6 +42,6 @@ def sprint_targets(
         figures={
             "min_judged_completion_rate": figure(judged["completion_rate"].min()),
             "missed_targets": int(MISSED_TARGET.crossed(table).shape[0]),
-            "completion_rate_min": thresholds.completion_rate_min,
+            "completion_rate_min": section.completion_rate_min,
         },
     )

@@ -41,4 +41,5 @@ MISSED_TARGET = Rule(
         f"{thresholds.completion_rate_min:.0%} of its committed points."
     ),
     crossing=crossing,
+    limit_fact="completion_target",
 )

@@ -129,6 +129,7 @@ def template_draft(facts: InsightFacts) -> Draft:
 WORDING = Wording(
     plans=plans,
     template=template_draft,
+    titles=TITLES,
     topic="missed sprint target",
     task=(
         "Say how much of the commitment was finished and whether work keeps spilling over, "

@@ -17,6 +17,7 @@ from jira_insights_pipeline.assets.scope_creep.metrics import sprint_scope_creep
 from jira_insights_pipeline.assets.scope_creep.metrics import worst_scope_creep
 from jira_insights_pipeline.assets.scope_creep.rules import SCOPE_CREEP
 from jira_insights_pipeline.assets.scope_creep.schemas import SprintScopeCreepSchema
+from jira_insights_pipeline.registry import Thresholds
 from jira_insights_pipeline.resources.settings import PipelineSettings
 
 
@@ -25,13 +26,14 @@ def sprint_scope_creep(
     jira_snapshot: pd.DataFrame,
     sprint_commitments: pd.DataFrame,
     pipeline_settings: PipelineSettings,
+    thresholds: Thresholds,
 ) -> dg.Output[pd.DataFrame]:
     """One row per sprint started by "as of": its estimated committed stories, how many grew
     by more than the growth threshold and their share, the work added after the start, and
     `scope_creep_alert` (that share above `grown_story_share_alert`)."""
-    thresholds = pipeline_settings.thresholds.scope_creep
+    section = thresholds.scope_creep
     table = validated(
-        SprintScopeCreepSchema, build(sprint_commitments, thresholds), "sprint_scope_creep"
+        SprintScopeCreepSchema, build(sprint_commitments, section), "sprint_scope_creep"
     )
     judged = SCOPE_CREEP.judged(table)
     return metric_output(
@@ -42,6 +44,6 @@ def sprint_scope_creep(
         figures={
             "max_judged_grown_story_share": figure(judged["grown_story_share"].max()),
             "alerting_sprints": int(SCOPE_CREEP.crossed(table).shape[0]),
-            "grown_story_share_alert": thresholds.grown_story_share_alert,
+            "grown_story_share_alert": section.grown_story_share_alert,
         },
     )

@@ -44,4 +44,5 @@ SCOPE_CREEP = Rule(
         f"{thresholds.grown_story_share_alert:.0%} of its estimated committed stories grow."
     ),
     crossing=crossing,
+    limit_fact="grown_share_limit",
 )

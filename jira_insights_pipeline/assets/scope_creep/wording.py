@@ -109,6 +109,7 @@ def template_draft(facts: InsightFacts) -> Draft:
 WORDING = Wording(
     plans=plans,
     template=template_draft,
+    titles=TITLES,
     topic="scope creep",
     task=(
         "Say which stories grew and how, the likely root cause, "

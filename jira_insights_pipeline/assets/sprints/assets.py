@@ -24,6 +24,7 @@ from jira_insights_pipeline.assets.sprints.scope_changes import (
 )
 from jira_insights_pipeline.assets.sprints.scope_changes import worst_scope_changes
 from jira_insights_pipeline.metrics.issue_history import recent_sprints
+from jira_insights_pipeline.registry import Thresholds
 from jira_insights_pipeline.resources.settings import PipelineSettings
 
 OPTIONS = metric_asset_options("sprints")
@@ -39,6 +40,7 @@ def sprint_scope_changes(
     jira_status_intervals: pd.DataFrame,
     jira_changelog: pd.DataFrame,
     pipeline_settings: PipelineSettings,
+    thresholds: Thresholds,
 ) -> dg.Output[pd.DataFrame]:
     """One row per (sprint, issue) for each issue (sub-tasks left out) that was in a started
     sprint at its start or was added before its end: points at start (or when added) and at the
@@ -56,7 +58,7 @@ def sprint_scope_changes(
             jira_status_intervals,
             jira_changelog,
             as_of,
-            pipeline_settings.thresholds.sprints,
+            thresholds.sprints,
         ),
         "sprint_scope_changes",
     )

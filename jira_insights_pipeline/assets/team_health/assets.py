@@ -22,6 +22,7 @@ from jira_insights_pipeline.assets.team_health.schemas import (
     HygieneScoresSchema,
     WorkItemHealthSchema,
 )
+from jira_insights_pipeline.registry import Thresholds
 from jira_insights_pipeline.resources.settings import PipelineSettings
 
 OPTIONS = metric_asset_options(NAME)
@@ -37,6 +38,7 @@ def work_item_health(
     jira_sprint_membership: pd.DataFrame,
     jira_sprints: pd.DataFrame,
     pipeline_settings: PipelineSettings,
+    thresholds: Thresholds,
 ) -> dg.Output[pd.DataFrame]:
     """One row per issue of a board (backlog included) not done at "as of": days since its last
     update and `stale`, `missing_estimate` (a story in an active or future sprint with no
@@ -53,7 +55,7 @@ def work_item_health(
             jira_sprint_membership,
             jira_sprints,
             as_of,
-            pipeline_settings.thresholds.team_health,
+            thresholds.team_health,
         ),
         "work_item_health",
     )
@@ -75,15 +77,16 @@ def hygiene_scores(
     work_item_health: pd.DataFrame,
     jira_boards: pd.DataFrame,
     pipeline_settings: PipelineSettings,
+    thresholds: Thresholds,
 ) -> dg.Output[pd.DataFrame]:
     """One row per board for the "as of" day: open issues, issues with at least one problem,
     each problem's count, and `hygiene_score` = 100 × the share of open issues with no
     problem."""
     as_of = pipeline_settings.as_of_for(jira_snapshot)
-    thresholds = pipeline_settings.thresholds.team_health
+    section = thresholds.team_health
     table = validated(
         HygieneScoresSchema,
-        build_hygiene_scores(work_item_health, jira_boards, as_of, thresholds),
+        build_hygiene_scores(work_item_health, jira_boards, as_of, section),
         "hygiene_scores",
     )
     return metric_output(
@@ -94,6 +97,6 @@ def hygiene_scores(
         figures={
             "min_hygiene_score": figure(table["hygiene_score"].min()),
             "alerting_boards": int(HYGIENE.crossed(table).shape[0]),
-            "hygiene_score_min": thresholds.hygiene_score_min,
+            "hygiene_score_min": section.hygiene_score_min,
         },
     )

@@ -38,4 +38,5 @@ HYGIENE = Rule(
         f"Every board's hygiene score is at least {thresholds.hygiene_score_min:.0f}."
     ),
     crossing=crossing,
+    limit_fact="hygiene_score_min",
 )

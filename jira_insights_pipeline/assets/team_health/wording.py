@@ -89,6 +89,7 @@ def template_draft(facts: InsightFacts) -> Draft:
 WORDING = Wording(
     plans=plans,
     template=template_draft,
+    titles=TITLES,
     topic="ticket hygiene",
     task=(
         "Say what the hygiene score is and its worst problems, and give one or two recommendations."

@@ -18,6 +18,7 @@ from jira_insights_pipeline.assets.velocity.metrics import sprint_velocity as bu
 from jira_insights_pipeline.assets.velocity.metrics import worst_velocity
 from jira_insights_pipeline.assets.velocity.rules import VELOCITY_DROP
 from jira_insights_pipeline.assets.velocity.schemas import SprintVelocitySchema
+from jira_insights_pipeline.registry import Thresholds
 from jira_insights_pipeline.resources.settings import PipelineSettings
 
 
@@ -27,16 +28,17 @@ def sprint_velocity(
     sprint_commitments: pd.DataFrame,
     jira_sprints: pd.DataFrame,
     pipeline_settings: PipelineSettings,
+    thresholds: Thresholds,
 ) -> dg.Output[pd.DataFrame]:
     """One row per board and sprint closed by "as of": committed and completed points, the mean
     of the previous sprints' completed points, `velocity_drop` (completed below the drop ratio of
     that mean) and, on each board's latest closed sprint, the P50 and P85 forecast of the next
     sprint's completed points (seeded resampling of the last sprints)."""
     as_of = pipeline_settings.as_of_for(jira_snapshot)
-    thresholds = pipeline_settings.thresholds.velocity
+    section = thresholds.velocity
     table = validated(
         SprintVelocitySchema,
-        build_velocity(sprint_commitments, jira_sprints, as_of, thresholds),
+        build_velocity(sprint_commitments, jira_sprints, as_of, section),
         "sprint_velocity",
     )
     latest = VELOCITY_DROP.judged(table)
@@ -57,7 +59,7 @@ def sprint_velocity(
         figures={
             "min_latest_velocity_ratio": figure(latest["velocity_ratio"].min()),
             "velocity_drops": int(VELOCITY_DROP.crossed(table).shape[0]),
-            "velocity_drop_ratio": thresholds.velocity_drop_ratio,
+            "velocity_drop_ratio": section.velocity_drop_ratio,
             "forecasts": markdown_preview(forecasts),
         },
     )

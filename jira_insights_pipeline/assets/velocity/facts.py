@@ -19,7 +19,7 @@ from jira_insights_pipeline.insights.tables import (
     severity_of,
     sprint_of,
 )
-from jira_insights_pipeline.insights.values import Fact, InsightFacts, rounded
+from jira_insights_pipeline.insights.values import Fact, InsightFacts, judged, rounded
 
 # A sprint within 5% of the recent mean reads as steady; the drop rule decides the alarm.
 STEADY_BAND = 0.05
@@ -38,7 +38,9 @@ def _trend(completed: float, previous_mean: float | None) -> str:
     return "rising" if ratio > 1 + STEADY_BAND else "steady"
 
 
-def _one(tables: MetricTables, board_id: int, row: Any) -> InsightFacts:
+def _one(
+    tables: MetricTables, thresholds: VelocityThresholds, board_id: int, row: Any
+) -> InsightFacts:
     sprint_id, sprint = sprint_of(row)
     severity = severity_of([VELOCITY_DROP], row)
     completed = num(row["completed_points"])
@@ -50,6 +52,8 @@ def _one(tables: MetricTables, board_id: int, row: Any) -> InsightFacts:
         Fact("completed_points", rounded(completed), "points", "points completed"),
         Fact("trend", trend, "label", "direction against the previous sprints"),
     ]
+    limit = thresholds.velocity_drop_ratio
+    facts.append(Fact("drop_limit", limit, "ratio", "the least share of the mean expected"))
     if previous_mean is not None:
         facts.append(
             Fact(
@@ -59,6 +63,9 @@ def _one(tables: MetricTables, board_id: int, row: Any) -> InsightFacts:
                 "mean points of the previous sprints",
             )
         )
+        if not missing(row.get("velocity_ratio")):
+            ratio = num(row["velocity_ratio"])
+            facts.append(judged("velocity_ratio", ratio, limit, "ratio", "completed over the mean"))
     for column, name, meaning in FORECASTS:
         if not missing(row.get(column)):
             facts.append(Fact(name, rounded(num(row.get(column))), "points", meaning))
@@ -85,4 +92,7 @@ def velocity_facts(tables: MetricTables, thresholds: VelocityThresholds) -> list
     table = tables[VELOCITY_DROP.table]
     if not has(table, "board_id", "sprint_id", "completed_points"):
         return []
-    return [_one(tables, board_id, row) for board_id, row in judged_rows(VELOCITY_DROP, table)]
+    return [
+        _one(tables, thresholds, board_id, row)
+        for board_id, row in judged_rows(VELOCITY_DROP, table)
+    ]

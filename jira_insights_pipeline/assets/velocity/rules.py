@@ -41,4 +41,5 @@ VELOCITY_DROP = Rule(
         f"{thresholds.velocity_drop_ratio:.0%} of its previous velocity."
     ),
     crossing=crossing,
+    limit_fact="drop_limit",
 )

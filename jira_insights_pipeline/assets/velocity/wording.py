@@ -56,6 +56,11 @@ def _versus(facts: InsightFacts) -> str | None:
     }[relation] + points(facts, "previous_mean_points")
 
 
+def _under(alarm: bool) -> str:
+    """The crossed rule, on a drop: the share of the mean completed against the limit."""
+    return " ({velocity_ratio} of it, under the {drop_limit} limit)" if alarm else ""
+
+
 def plans(facts: InsightFacts, alarm: bool) -> Plans:
     completed = points(facts, "completed_points")
     versus = _versus(facts)
@@ -65,8 +70,8 @@ def plans(facts: InsightFacts, alarm: bool) -> Plans:
         extras.append(NO_TREND)
     else:
         openers = (
-            "{board} completed " + completed + " in {sprint}, " + versus + ".",
-            "In {sprint}, {board} completed " + completed + ", " + versus + ".",
+            "{board} completed " + completed + " in {sprint}, " + versus + _under(alarm) + ".",
+            "In {sprint}, {board} completed " + completed + ", " + versus + _under(alarm) + ".",
         )
     forecast = forecast_sentence(facts)
     if forecast is not None:
@@ -80,7 +85,8 @@ def template_draft(facts: InsightFacts) -> Draft:
     alarm = facts.severity != "info"
     message = "{board} completed " + points(facts, "completed_points") + " in {sprint}"
     if has(facts, "previous_mean_points"):
-        message += " against a recent mean of " + points(facts, "previous_mean_points") + "."
+        message += " against a recent mean of " + points(facts, "previous_mean_points")
+        message += _under(alarm) + "."
     else:
         message += ". " + NO_TREND
     forecast = forecast_sentence(facts)
@@ -93,6 +99,7 @@ def template_draft(facts: InsightFacts) -> Draft:
 WORDING = Wording(
     plans=plans,
     template=template_draft,
+    titles=TITLES,
     topic="velocity",
     task=(
         "Say how velocity moved, what to expect next sprint from the forecast, "
