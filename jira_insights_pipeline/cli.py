@@ -17,21 +17,22 @@ from pathlib import Path
 
 import duckdb
 
+from jira_insights_pipeline.data_folder import DATA_DIR_ENV, DataFolder
 from jira_insights_pipeline.raw_store import latest_folder
-from jira_insights_pipeline.resources.io_managers import warehouse_path
 
 
 def _default_data_dir() -> str:
-    return os.environ.get("JIRA_INSIGHTS_DATA_DIR", "data")
+    return os.environ.get(DATA_DIR_ENV, "data")
 
 
 def summary(data_dir: Path) -> str:
     """A short account of the warehouse tables and output files under `data_dir`."""
     lines = [f"Results in {data_dir.resolve()}"]
-    latest = latest_folder(data_dir / "raw")
+    folder = DataFolder(data_dir)
+    latest = latest_folder(folder.raw)
     if latest is not None:
         lines.append(f"  raw snapshot: {latest.resolve()}")
-    database = warehouse_path(data_dir)
+    database = folder.warehouse
     if not database.is_file():
         lines.append(f"  no warehouse at {database}: materialize the assets first (make demo).")
         return "\n".join(lines)
@@ -44,15 +45,15 @@ def summary(data_dir: Path) -> str:
         for schema, table in tables:
             (count,) = connection.execute(f'select count(*) from "{schema}"."{table}"').fetchone()
             lines.append(f"    {schema + '.' + table:<36} {count:>9,} rows")
-    insights_dir = data_dir / "insights"
+    insights_dir = folder.insights
     if insights_dir.is_dir():
         lines.append(f"  insights:     {insights_dir.resolve()}")
         for path in sorted(insights_dir.glob("*.json")):
             lines.append(f"    {path.name}")
-    feed = insights_dir / "insights_feed.json"
+    feed = folder.insights_feed
     if feed.is_file():
         lines += _findings(json.loads(feed.read_text(encoding="utf-8")).get("insights", []))
-    report = data_dir / "report" / "insights.html"
+    report = folder.report
     if report.is_file():
         lines.append(f"  report:       {report.resolve()}")
     lines.append("Open the Dagster UI with `make dev` to see the runs and the asset graph.")

@@ -13,6 +13,7 @@ from jira_insights_pipeline.assets.insights import build_insights_asset
 from jira_insights_pipeline.assets.report import build_report_asset
 from jira_insights_pipeline.assets.sprints import assets as sprint_ledger
 from jira_insights_pipeline.automation.schedules import automation_from_env
+from jira_insights_pipeline.data_folder import DATA_DIR_ENV
 from jira_insights_pipeline.insights.io_manager import InsightsIOManager
 from jira_insights_pipeline.registry import Thresholds, use_cases
 from jira_insights_pipeline.resources.env import env_var_or
@@ -21,11 +22,9 @@ from jira_insights_pipeline.resources.jira_source import JiraSource
 from jira_insights_pipeline.resources.llm import LlamaModelResource
 from jira_insights_pipeline.resources.settings import PipelineSettings
 
-DATA_DIR_VAR = "JIRA_INSIGHTS_DATA_DIR"
-
 
 def _data_dir() -> dg.EnvVar | str:
-    return env_var_or(DATA_DIR_VAR, "data")
+    return env_var_or(DATA_DIR_ENV, "data")
 
 
 def _jira_source() -> JiraSource:

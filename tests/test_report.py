@@ -16,6 +16,7 @@ import pytest
 from automation_runs import materialize
 
 from jira_insights_pipeline.assets.report import read_insights, report_path
+from jira_insights_pipeline.data_folder import DataFolder
 from jira_insights_pipeline.report.render import render_report, report_context
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -106,7 +107,7 @@ def test_the_sample_site_report(sample_report: tuple[Path, dict]) -> None:
     assert "Figures as of 20 Nov 2026, 09:00 UTC" in page
     assert "<script" not in page
 
-    insights, files = read_insights(data_dir / "insights")
+    insights, files = read_insights(DataFolder(data_dir))
     assert files == ["insights_feed.json"]
     assert metadata["boards"] == 4
     assert metadata["insights"] == len(insights)
@@ -137,9 +138,7 @@ def test_text_from_jira_or_the_model_is_escaped() -> None:
         "as_of": "2026-11-20T09:00:00+00:00",
     }
     page = render_report(
-        report_context(
-            [hostile], {}, _no_figures, LABELS, as_of=None, site="javascript:alert(1)"
-        )
+        report_context([hostile], {}, _no_figures, LABELS, as_of=None, site="javascript:alert(1)")
     )
     assert "<script" not in page and "<img" not in page and "<i>CHK" not in page
     assert "&lt;script&gt;alert(&#39;title&#39;)&lt;/script&gt;" in page
@@ -151,13 +150,15 @@ def test_text_from_jira_or_the_model_is_escaped() -> None:
 def test_a_report_with_nothing_yet(tmp_path: Path) -> None:
     page = render_report(report_context([], {}, _no_figures, LABELS, as_of=None, site=None))
     assert "No boards yet" in page and "No metric tables yet" in page
-    assert read_insights(tmp_path) == ([], [])
+    assert read_insights(DataFolder(tmp_path)) == ([], [])
 
 
 def test_a_broken_insight_file_fails_the_report(tmp_path: Path) -> None:
-    (tmp_path / "scope_creep_insights.json").write_text('{"asset": "scope_creep_insights"}')
+    folder = DataFolder(tmp_path)
+    folder.insights.mkdir()
+    folder.insights_file("scope_creep_insights").write_text('{"asset": "scope_creep_insights"}')
     with pytest.raises(dg.Failure, match="not a valid insights file"):
-        read_insights(tmp_path)
+        read_insights(folder)
 
 
 @pytest.mark.browser

@@ -14,6 +14,7 @@ import dagster as dg
 import pandas as pd
 
 from jira_insights_pipeline.assets.metadata import markdown_escape
+from jira_insights_pipeline.data_folder import DataFolder
 from jira_insights_pipeline.insights.documents import InsightDocumentError, validate_document
 from jira_insights_pipeline.insights.tables import MetricTables
 from jira_insights_pipeline.registry import Thresholds, use_cases
@@ -22,24 +23,21 @@ from jira_insights_pipeline.report.render import render_report, report_context
 from jira_insights_pipeline.resources.settings import PipelineSettings
 from jira_insights_pipeline.use_case import UseCase
 
-REPORT_FOLDER = "report"
-REPORT_FILE = "insights.html"
-FEED_FILE = "insights_feed.json"
-
 
 def _report_inputs(use_cases: Sequence[UseCase]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(t for use_case in use_cases for t in use_case.report_inputs))
 
 
 def report_path(data_dir: str | Path) -> Path:
-    return Path(data_dir) / REPORT_FOLDER / REPORT_FILE
+    return DataFolder.at(data_dir).report
 
 
-def read_insights(insights_dir: Path) -> tuple[list[dict[str, Any]], list[str]]:
-    """The current insights (the feed file, else every use case's file) and the files read.
-    A file that breaks the schema fails the asset: the report must not show a broken insight."""
-    feed = insights_dir / FEED_FILE
-    use_case_files = [insights_dir / f"{u.insight_asset}.json" for u in use_cases()]
+def read_insights(folder: DataFolder) -> tuple[list[dict[str, Any]], list[str]]:
+    """The current insights of the data `folder` (the feed file, else every use case's file)
+    and the files read. A file that breaks the schema fails the asset: the report must not
+    show a broken insight."""
+    feed = folder.insights_feed
+    use_case_files = [folder.insights_file(u.insight_asset) for u in use_cases()]
     files = [feed] if feed.exists() else use_case_files
     insights: list[dict[str, Any]] = []
     read: list[str] = []
@@ -78,7 +76,7 @@ def build_report_asset(use_cases: Sequence[UseCase]) -> dg.AssetsDefinition:
         """One self-contained HTML page, `<data folder>/report/insights.html`: one section per
         board (anchor `#board-<id>`, the link alerts carry) with its key figures, each marked
         when it crossed its rule, and its current insights by severity with their evidence."""
-        insights, files = read_insights(pipeline_settings.insights_dir)
+        insights, files = read_insights(pipeline_settings.folder)
         if not files:
             context.log.warning(
                 f"No insight files in {pipeline_settings.insights_dir}: the report shows the "

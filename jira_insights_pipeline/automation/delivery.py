@@ -36,10 +36,9 @@ from jira_insights_pipeline.automation.records import (
     FEED_RECORD_ALERT,
     FEED_RECORD_DELIVERY_FAILED,
 )
+from jira_insights_pipeline.data_folder import DataFolder
 from jira_insights_pipeline.jsonschemas import instance_location, packaged_schema, schema_validator
 
-FEED_FOLDER = "alerts"
-FEED_FILE = "alerts.jsonl"
 SCHEMA_FILE = "alert.schema.json"
 WEBHOOKS_ENV = "JIRA_INSIGHTS_ALERT_WEBHOOKS"
 
@@ -89,7 +88,7 @@ def validate_record(record: Mapping[str, Any]) -> None:
 
 
 def feed_path(data_dir: str | os.PathLike[str]) -> Path:
-    return Path(data_dir) / FEED_FOLDER / FEED_FILE
+    return DataFolder.at(data_dir).alerts
 
 
 @dataclass(frozen=True)

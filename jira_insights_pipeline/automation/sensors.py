@@ -43,6 +43,7 @@ from jira_insights_pipeline.automation.records import (
     run_failure_record,
 )
 from jira_insights_pipeline.automation.settings import AlertSettings
+from jira_insights_pipeline.data_folder import DataFolder
 from jira_insights_pipeline.registry import Thresholds
 from jira_insights_pipeline.resources.settings import PipelineSettings
 
@@ -50,7 +51,6 @@ THRESHOLD_SENSOR_NAME = "metric_threshold_alerts"
 RUN_FAILURE_SENSOR_NAME = "scheduled_run_failure_alerts"
 THRESHOLD_SENSOR_INTERVAL_SECONDS = 60
 SCHEDULE_NAME_TAG = "dagster/schedule_name"
-FEED_INSIGHTS_FILE = "insights_feed.json"
 
 
 @dataclass(frozen=True)
@@ -121,11 +121,11 @@ def read_tables(
     return tables, names, problems
 
 
-def load_insights(insights_dir: Path) -> list[dict[str, Any]]:
+def load_insights(folder: DataFolder) -> list[dict[str, Any]]:
     """Every current insight: the feed file if written, else the per-use-case files."""
-    files = [insights_dir / FEED_INSIGHTS_FILE]
+    files = [folder.insights_feed]
     if not files[0].exists():
-        files = sorted(insights_dir.glob("*_insights.json"))
+        files = sorted(folder.insights.glob("*_insights.json"))
     insights: list[dict[str, Any]] = []
     for path in files:
         if not path.exists():
@@ -200,7 +200,7 @@ def evaluate_threshold_alerts(
             summary.problems.append(f"warehouse not readable now ({type(error).__name__})")
             tables, board_names, problems = {}, {}, {}
         summary.problems += [f"{asset}: {problem}" for asset, problem in problems.items()]
-        insights = load_insights(pipeline_settings.insights_dir)
+        insights = load_insights(pipeline_settings.folder)
         links = alert_settings.links(data_dir)
         raised_at = datetime.now(tz=UTC).isoformat()
         for watched in watched_rules():

@@ -15,9 +15,8 @@ from jira_insights_pipeline.automation.delivery import (
     parse_webhooks,
 )
 from jira_insights_pipeline.automation.records import AlertLinks
+from jira_insights_pipeline.data_folder import DataFolder
 from jira_insights_pipeline.resources.env import env_var_or
-
-REPORT_FILE = Path("report") / "insights.html"
 
 
 class AlertSettings(dg.ConfigurableResource):
@@ -60,7 +59,7 @@ class AlertSettings(dg.ConfigurableResource):
         )
 
     def links(self, data_dir: str | Path) -> AlertLinks:
-        report = self.report_url or (Path(data_dir) / REPORT_FILE).resolve().as_uri()
+        report = self.report_url or DataFolder.at(data_dir).report.resolve().as_uri()
         return AlertLinks(report_url=report, dagster_url=self.dagster_url)
 
 

@@ -14,9 +14,8 @@ import dagster as dg
 from pydantic import Field
 from upath import UPath
 
+from jira_insights_pipeline.data_folder import INSIGHTS_FOLDER
 from jira_insights_pipeline.insights.documents import dumps, validate_document
-
-INSIGHTS_FOLDER = "insights"
 
 
 class InsightJsonIOManager(dg.UPathIOManager):
@@ -52,4 +51,5 @@ class InsightsIOManager(dg.ConfigurableIOManagerFactory):
     )
 
     def create_io_manager(self, context: dg.InitResourceContext) -> InsightJsonIOManager:
+        # DataFolder.insights, as a UPath: the data folder may also be an fsspec URL.
         return InsightJsonIOManager(base_path=UPath(self.data_dir) / INSIGHTS_FOLDER)

@@ -26,9 +26,6 @@ from jira_insights_pipeline.insights.values import (
 )
 from jira_insights_pipeline.rules import Rule, Severity, highest
 
-# The tables whose `summary` column gives an issue's Jira summary (untrusted text).
-SUMMARY_TABLES = ("jira_issues", "defect_leakage", "work_item_health")
-
 
 @dataclass(frozen=True)
 class MetricTables:
@@ -53,9 +50,11 @@ class MetricTables:
 
     @functools.cached_property
     def summaries(self) -> dict[str, str]:
-        """Every issue's summary by key, read once from the tables that carry one."""
+        """Every issue's summary (untrusted Jira text) by key, read once from the tables that
+        carry one: the staging `jira_issues` first, then any metric table with a summary."""
         by_key: dict[str, str] = {}
-        for name in SUMMARY_TABLES:
+        names = ["jira_issues", *(name for name in self.frames if name != "jira_issues")]
+        for name in names:
             frame = self[name]
             if has(frame, "issue_key", "summary"):
                 for key, summary in zip(frame["issue_key"], frame["summary"], strict=True):

@@ -72,21 +72,6 @@ def _null_dtype(intervals: pd.DataFrame, column: str) -> object:
     return object
 
 
-def active_at(
-    intervals: pd.DataFrame,
-    at: pd.Timestamp,
-    *,
-    start: str = "entered_at",
-    end: str = "left_at",
-) -> pd.Series:
-    """A boolean mask over `intervals`: which intervals contain the instant `at`."""
-    instant = pd.Timestamp(at)
-    instant = instant.tz_localize("UTC") if instant.tzinfo is None else instant.tz_convert("UTC")
-    starts = pd.to_datetime(intervals[start], utc=True)
-    ends = pd.to_datetime(intervals[end], utc=True)
-    return (starts <= instant) & (ends.isna() | (ends > instant))
-
-
 def resolve_as_of(exported_at: pd.Timestamp | str, override: str | None = None) -> pd.Timestamp:
     """The instant every figure is computed at: `override` (JIRA_INSIGHTS_AS_OF) when given,
     else the snapshot's `exported_at`. Never the wall clock, so a snapshot gives the same tables

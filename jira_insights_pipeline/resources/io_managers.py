@@ -15,10 +15,9 @@ from dagster_duckdb.io_manager import DuckDbClient, DuckDBIOManager
 from dagster_duckdb_pandas import DuckDBPandasTypeHandler
 from pydantic import Field
 
+from jira_insights_pipeline.data_folder import DataFolder
 from jira_insights_pipeline.raw_store import StoredSnapshot, load_latest, record_latest
 from jira_insights_pipeline.resources.jira_source import FetchResult
-
-WAREHOUSE_FILE = "warehouse.duckdb"
 
 
 class ReplacingPandasTypeHandler(DuckDBPandasTypeHandler):
@@ -46,7 +45,7 @@ class ReplacingPandasTypeHandler(DuckDBPandasTypeHandler):
 
 
 def warehouse_path(data_dir: str | Path) -> Path:
-    return Path(data_dir) / WAREHOUSE_FILE
+    return DataFolder.at(data_dir).warehouse
 
 
 class _WarehouseClient(DuckDbClient):
@@ -114,7 +113,7 @@ class RawSnapshotIOManager(dg.ConfigurableIOManager):
 
     @property
     def raw_dir(self) -> Path:
-        return Path(self.data_dir) / "raw"
+        return DataFolder.at(self.data_dir).raw
 
     def handle_output(self, context: dg.OutputContext, obj: FetchResult) -> None:
         record_latest(self.raw_dir, obj.snapshot_dir, source=obj.source, run_id=context.run_id)

@@ -11,6 +11,7 @@ import dagster as dg
 import pandas as pd
 from pydantic import Field
 
+from jira_insights_pipeline.data_folder import DataFolder
 from jira_insights_pipeline.metrics.timeline import resolve_as_of
 
 
@@ -31,20 +32,25 @@ class PipelineSettings(dg.ConfigurableResource):
     )
 
     @property
+    def folder(self) -> DataFolder:
+        """Where each thing lives in the data folder."""
+        return DataFolder.at(self.data_dir)
+
+    @property
     def data_path(self) -> Path:
-        return Path(self.data_dir)
+        return self.folder.root
 
     @property
     def raw_dir(self) -> Path:
-        return self.data_path / "raw"
+        return self.folder.raw
 
     @property
     def warehouse_path(self) -> Path:
-        return self.data_path / "warehouse.duckdb"
+        return self.folder.warehouse
 
     @property
     def insights_dir(self) -> Path:
-        return self.data_path / "insights"
+        return self.folder.insights
 
     def as_of_for(self, jira_snapshot: pd.DataFrame) -> pd.Timestamp:
         """The "as of" instant for tables built from `jira_snapshot` (the staging table)."""

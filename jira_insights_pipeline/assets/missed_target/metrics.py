@@ -2,7 +2,7 @@
 board's recent sprints left work unfinished, and the missed-target rule.
 
 The points come from the sprint ledger (`sprint_commitments`): completed points over committed
-points is the completion rate Jira's velocity chart compares, so finished added work counts
+points is the completion rate Jira's Velocity Chart compares, so finished added work counts
 toward it, and the committed points finished on their own are kept beside it.
 """
 

@@ -14,7 +14,7 @@ class MissedTargetThresholds(dg.Config):
         gt=0,
         le=2,
         description="A closed sprint missed its target when it completed less than this share "
-        "of its committed points (what Jira's velocity chart compares).",
+        "of its committed points (what Jira's Velocity Chart compares).",
     )
     recent_sprints: int = Field(
         default=3,

@@ -1,6 +1,6 @@
 """How a missed-target insight is worded: its headlines, sentence plans, template and prompt.
 
-The completion rate is completed points over committed points (as Jira's velocity chart
+The completion rate is completed points over committed points (as Jira's Velocity Chart
 compares its bars), so finished added work counts: it is never called "the commitment
 finished", which is what the committed points finished say.
 """

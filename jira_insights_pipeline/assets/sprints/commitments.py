@@ -5,8 +5,8 @@ the issues that joined or left before its end C; completed are the issues in the
 a done status, at their points at C. An issue already done when it entered the sprint is
 "completed outside this sprint" and counts nowhere (only `completed_outside_issues` shows it).
 It sums the rows of `sprint_scope_changes`, so the per-issue table and the per-sprint sums can
-never disagree. On top of the report's sums: the say/do ratio, the completion rate the velocity
-chart compares, spillover, and the share of committed stories that grew.
+never disagree. On top of the report's sums: the say/do ratio, the completion rate Jira's Velocity
+Chart compares, spillover, and the share of committed stories that grew.
 """
 
 from __future__ import annotations
