@@ -45,6 +45,7 @@ from jira_insights_pipeline.automation.records import (
 from jira_insights_pipeline.automation.settings import AlertSettings
 from jira_insights_pipeline.data_folder import DataFolder
 from jira_insights_pipeline.registry import Thresholds
+from jira_insights_pipeline.resources.io_managers import warehouse_connection
 from jira_insights_pipeline.resources.settings import PipelineSettings
 
 THRESHOLD_SENSOR_NAME = "metric_threshold_alerts"
@@ -107,7 +108,8 @@ def read_tables(
     connection. A table that cannot be read is reported in the third value, not raised."""
     tables: dict[str, pd.DataFrame] = {}
     problems: dict[str, str] = {}
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
+    # Read-only, waiting while a run's step holds the write lock.
+    with warehouse_connection(warehouse, read_only=True) as connection:
         for asset in assets:
             try:
                 tables[asset] = connection.execute(f"select * from metrics.{asset}").fetchdf()

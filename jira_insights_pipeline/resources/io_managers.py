@@ -2,105 +2,95 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import duckdb
 import pandas as pd
-from dagster._core.storage.db_io_manager import DbIOManager, DbTypeHandler, TableSlice
-from dagster._utils.backoff import backoff
-from dagster_duckdb.io_manager import DuckDbClient, DuckDBIOManager
-from dagster_duckdb_pandas import DuckDBPandasTypeHandler
+from duckdb import DuckDBPyConnection as DuckDBConnection
 from pydantic import Field
 
 from jira_insights_pipeline.data_folder import DataFolder
 from jira_insights_pipeline.raw_store import StoredSnapshot, load_latest, record_latest
 from jira_insights_pipeline.resources.jira_source import FetchResult
 
-
-class ReplacingPandasTypeHandler(DuckDBPandasTypeHandler):
-    """Writes a DataFrame as the whole table, replacing the old one.
-
-    The stock handler skips empty frames (so a table with no rows, such as the links of a site
-    without links, is never created and its readers fail) and inserts by column position into
-    an existing table (so adding a column breaks the next run). Replacing avoids both."""
-
-    def handle_output(
-        self,
-        context: dg.OutputContext,
-        table_slice: TableSlice,
-        obj: pd.DataFrame,
-        connection: duckdb.DuckDBPyConnection,
-    ) -> None:
-        frame = obj  # noqa: F841 - DuckDB reads the local variable `frame` by name.
-        connection.execute(
-            f"create or replace table {table_slice.schema}.{table_slice.table} "
-            "as select * from frame"
-        )
-        context.add_output_metadata(
-            {"dagster/row_count": len(obj), "dagster/storage_kind": "duckdb"}
-        )
+# A step that writes holds DuckDB's file lock for a moment; another step waits this long at most.
+LOCK_RETRIES = 20
+LOCK_WAIT_SECONDS = 0.25
+DEFAULT_SCHEMA = "main"
 
 
 def warehouse_path(data_dir: str | Path) -> Path:
     return DataFolder.at(data_dir).warehouse
 
 
-class _WarehouseClient(DuckDbClient):
-    @staticmethod
-    @contextmanager
-    def connect(
-        context: dg.OutputContext | dg.InputContext, _: TableSlice
-    ) -> Iterator[duckdb.DuckDBPyConnection]:
-        config = context.resource_config
-        database = Path(config["database"] or warehouse_path(config["data_dir"]))
-        # DuckDB creates the database file but not its folder.
-        database.parent.mkdir(parents=True, exist_ok=True)
-        # Another step may hold the file's write lock for a moment: retry as the stock client does.
-        connection = backoff(
-            fn=duckdb.connect,
-            retry_on=(RuntimeError, duckdb.IOException),
-            kwargs={
-                "database": str(database),
-                "read_only": False,
-                "config": config["connection_config"],
-            },
-            max_retries=10,
-        )
+@contextmanager
+def warehouse_connection(database: Path, read_only: bool = False) -> Iterator[DuckDBConnection]:
+    """A connection to the warehouse file, waiting while another process holds its lock."""
+    database.parent.mkdir(parents=True, exist_ok=True)  # DuckDB creates the file, not its folder
+    for attempt in range(LOCK_RETRIES):
         try:
-            yield connection
-        finally:
-            connection.close()
+            connection = duckdb.connect(str(database), read_only=read_only)
+            break
+        except duckdb.IOException:
+            if attempt == LOCK_RETRIES - 1:
+                raise
+            time.sleep(LOCK_WAIT_SECONDS)
+    try:
+        yield connection
+    finally:
+        connection.close()
 
 
-class WarehouseIOManager(DuckDBIOManager):
-    """Stores each table asset in the DuckDB warehouse (`<data folder>/warehouse.duckdb`), in
-    the schema its metadata names (`jira` for staging, `metrics` for metric tables)."""
+def _schema_of(metadata: Mapping[str, Any] | None) -> str:
+    schema = (metadata or {}).get("schema", DEFAULT_SCHEMA)
+    if not str(schema).isidentifier():
+        raise ValueError(f"Warehouse schema {schema!r} is not a plain SQL identifier.")
+    return str(schema)
+
+
+class WarehouseIOManager(dg.ConfigurableIOManager):
+    """Stores each table asset as one DuckDB table, `<schema>.<asset name>`, in the warehouse
+    (`<data folder>/warehouse.duckdb`); the schema is the asset's `schema` metadata (`jira` for
+    staging, `metrics` for metric tables).
+
+    A write replaces the whole table in one statement (`create or replace table ... as select`),
+    so a reader never sees half a table, an empty frame still creates its table, and a new
+    column never breaks the next run (the stock DuckDB pandas handler skips empty frames and
+    deletes then inserts in two commits, by column position)."""
 
     data_dir: str = Field(default="data", description="The data folder (JIRA_INSIGHTS_DATA_DIR).")
     database: str = Field(
         default="", description="An explicit DuckDB file; empty means <data_dir>/warehouse.duckdb."
     )
 
-    @staticmethod
-    def type_handlers() -> Sequence[DbTypeHandler]:
-        return [ReplacingPandasTypeHandler()]
+    @property
+    def path(self) -> Path:
+        return Path(self.database) if self.database else warehouse_path(self.data_dir)
 
-    @staticmethod
-    def default_load_type() -> type | None:
-        return pd.DataFrame
-
-    def create_io_manager(self, context: dg.InitResourceContext) -> DbIOManager:
-        return DbIOManager(
-            db_client=_WarehouseClient(),
-            database=self.database,
-            schema=self.schema_,
-            type_handlers=self.type_handlers(),
-            default_load_type=self.default_load_type(),
-            io_manager_name="WarehouseIOManager",
+    def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame) -> None:
+        schema = _schema_of(context.definition_metadata)
+        table = context.asset_key.path[-1]
+        frame = obj  # noqa: F841 - DuckDB reads the local variable `frame` by name.
+        with warehouse_connection(self.path) as connection:
+            connection.execute(f'create schema if not exists "{schema}"')
+            connection.execute(
+                f'create or replace table "{schema}"."{table}" as select * from frame'
+            )
+        context.add_output_metadata(
+            {"dagster/row_count": len(obj), "dagster/storage_kind": "duckdb"}
         )
+
+    def load_input(self, context: dg.InputContext) -> pd.DataFrame:
+        upstream = context.upstream_output
+        schema = _schema_of(upstream.definition_metadata if upstream else None)
+        table = context.asset_key.path[-1]
+        with warehouse_connection(self.path) as connection:
+            return connection.execute(f'select * from "{schema}"."{table}"').fetchdf()
 
 
 class RawSnapshotIOManager(dg.ConfigurableIOManager):
