@@ -21,7 +21,7 @@ def markdown_escape(text: str) -> str:
 
 
 def markdown_preview(frame: pd.DataFrame, rows: int = PREVIEW_ROWS) -> dg.MetadataValue:
-    """The first `rows` rows as a markdown table (lists shown as comma-separated text)."""
+    """The first `rows` rows as a markdown table, text escaped (lists shown comma-separated)."""
     if frame.empty:
         return dg.MetadataValue.md("_no rows_")
     shown = frame.head(rows).copy()
@@ -32,9 +32,13 @@ def markdown_preview(frame: pd.DataFrame, rows: int = PREVIEW_ROWS) -> dg.Metada
 
 
 def _cell(value: Any) -> Any:
+    """A text cell as literal Markdown (Jira text must not become a link, image or HTML in the
+    Dagster UI); lists as comma-separated text."""
     if isinstance(value, (list, tuple)) or hasattr(value, "tolist"):
         items = value.tolist() if hasattr(value, "tolist") else value
-        return ", ".join(str(item) for item in items)
+        return markdown_escape(", ".join(str(item) for item in items))
+    if isinstance(value, str):
+        return markdown_escape(value)
     return value
 
 
