@@ -1,9 +1,11 @@
-"""The insight assets in real Dagster runs, on the hand-made four-board metric tables.
+"""The insight assets in real Dagster runs, on the four-board demo metric tables.
 
-Covers: the six JSON files and their UI metadata (markdown, counts per severity), the feed's
-order, template-only mode, and that one run loads the model once, proven in a real job run with
-the multiprocess executor (each step is its own process there, so separate insight assets would
-each load the model; the one multi-asset loads it once).
+The `insights` multi-asset is built from the registry (`build_insights_asset(use_cases())`), as
+the Definitions build it. Covers: one JSON file per use case plus the feed, and their UI
+metadata (markdown, counts per severity), the feed's order, template-only mode, and that one
+run loads the model once, proven in a real job run with the multiprocess executor (each step is
+its own process there, so separate insight assets would each load the model; the one
+multi-asset loads it once).
 """
 
 import json
@@ -12,18 +14,17 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from demo_tables import four_board_tables
 
-from jira_insights_pipeline.assets.insights import (
-    FEED_ASSET,
-    INPUT_TABLES,
-    USE_CASE_ASSETS,
-    insights,
-)
-from jira_insights_pipeline.insights import demo_tables
-from jira_insights_pipeline.insights.documents import validate_document
+from jira_insights_pipeline.assets.insights import build_insights_asset
+from jira_insights_pipeline.insights.documents import FEED_ASSET, validate_document
 from jira_insights_pipeline.insights.io_manager import InsightsIOManager
+from jira_insights_pipeline.registry import Thresholds, use_cases
 from jira_insights_pipeline.resources.llm import Completion, LlamaModelResource
-from jira_insights_pipeline.resources.settings import PipelineSettings
+
+insights = build_insights_asset(use_cases())
+# The tables the insights read: every use case's insight inputs, each once.
+INPUT_TABLES = tuple(insights.keys_by_input_name)
 
 LOAD_LOG_ENV = "INSIGHT_TEST_LOAD_LOG"
 DATA_DIR_ENV = "INSIGHT_TEST_DATA_DIR"
@@ -52,15 +53,15 @@ class LoadCountingModel(LlamaModelResource):
 @dg.multi_asset(outs={name: dg.AssetOut() for name in INPUT_TABLES})
 def demo_metric_tables():
     """The upstream tables, in one step to keep the multiprocess run short."""
-    tables = demo_tables.four_board_tables()
+    tables = four_board_tables()
     for name in INPUT_TABLES:
-        yield dg.Output(getattr(tables, name), output_name=name)
+        yield dg.Output(tables[name], output_name=name)
 
 
 def _resources(data_dir: Path, llm: LlamaModelResource) -> dict:
     return {
         "llm": llm,
-        "pipeline_settings": PipelineSettings(data_dir=str(data_dir)),
+        "thresholds": Thresholds(),
         "insights_io_manager": InsightsIOManager(data_dir=str(data_dir)),
         "io_manager": dg.FilesystemIOManager(base_dir=str(data_dir / "storage")),
     }
@@ -98,17 +99,19 @@ def _metadata(result: dg.ExecuteInProcessResult, asset: str) -> dict:
     return {key: value.value for key, value in event.materialization.metadata.items()}
 
 
-def test_one_run_writes_six_validated_files(tmp_path: Path) -> None:
+def test_one_run_writes_a_validated_file_per_use_case_and_the_feed(tmp_path: Path) -> None:
     llm = LoadCountingModel(mode="on", load_log=str(tmp_path / "loads.log"))
     result = _materialize(tmp_path, llm)
     assert result.success
     folder = tmp_path / "insights"
     assert sorted(p.name for p in folder.iterdir()) == sorted(
-        f"{name}.json" for name in [*USE_CASE_ASSETS, FEED_ASSET]
+        f"{name}.json" for name in [*(u.insight_asset for u in use_cases()), FEED_ASSET]
     )
+    assert len(list(folder.iterdir())) == 7  # six use cases, flow among them, and the feed
+    for path in folder.iterdir():
+        validate_document(json.loads(path.read_text()))
     feed = json.loads((folder / "insights_feed.json").read_text())
-    validate_document(feed)
-    assert feed["count"] == 24
+    assert feed["count"] == 32
     assert {item["generated_by"] for item in feed["insights"]} == {"model"}
     assert feed["insights"][0]["severity"] == "error"
     assert feed["insights"][0]["message"] == (
@@ -119,22 +122,32 @@ def test_one_run_writes_six_validated_files(tmp_path: Path) -> None:
     assert feed["insights"][0]["model"]["file"] == "counting.gguf"
     scope = json.loads((folder / "scope_creep_insights.json").read_text())
     assert scope["count"] == 8 and {i["type"] for i in scope["insights"]} == {"scope_creep"}
+    flow = json.loads((folder / "flow_insights.json").read_text())
+    assert [(i["board"]["name"], i["severity"]) for i in flow["insights"]] == [
+        ("Mobile App", "warning"),
+        ("Payments", "info"),
+        ("Platform", "info"),
+        ("Web Store", "info"),
+    ]
+    velocity = json.loads((folder / "velocity_insights.json").read_text())
+    assert not any("median_cycle_days" in i["facts"] for i in velocity["insights"])
 
 
 def test_each_asset_shows_its_insights_and_severity_counts(tmp_path: Path) -> None:
     llm = LoadCountingModel(mode="on", load_log=str(tmp_path / "loads.log"))
     result = _materialize(tmp_path, llm)
     leakage = _metadata(result, "defect_leakage_insights")
-    assert (leakage["error"], leakage["warning"], leakage["info"]) == (1, 0, 3)
-    assert leakage["dagster/row_count"] == 4
-    assert leakage["model_written"] == 4
+    # Each board's running and latest closed sprint; only PAY Sprint 23 leaked.
+    assert (leakage["error"], leakage["warning"], leakage["info"]) == (1, 0, 7)
+    assert leakage["dagster/row_count"] == 8
+    assert leakage["model_written"] == 8
     assert leakage["model_file"] == "counting.gguf"
     assert "### ERROR: Bugs escaped to production from PAY Sprint 23" in leakage["insights"]
     assert "an escape rate of 57%, above the 20% limit." in leakage["insights"]
     assert "Evidence: PAY-930" in leakage["insights"]
     assert "| insight | written by | attempts | seconds |" in leakage["timings"]
     feed = _metadata(result, FEED_ASSET)
-    assert (feed["error"], feed["warning"], feed["info"]) == (1, 7, 16)
+    assert (feed["error"], feed["warning"], feed["info"]) == (1, 8, 23)
     assert feed["path"].endswith("insights/insights_feed.json")
 
 
@@ -172,4 +185,4 @@ def test_the_model_loads_once_per_multiprocess_run(
     assert len(loads) == 1
     assert int(loads[0]) in step_pids
     feed = json.loads((tmp_path / "insights" / "insights_feed.json").read_text())
-    assert feed["count"] == 24
+    assert feed["count"] == 32

@@ -191,16 +191,17 @@ def context_facts(board: str, sprint: str | None) -> list[Fact]:
     return facts
 
 
-def added_story_evidence(stories: pd.DataFrame, room: int) -> list[Evidence]:
+def added_story_evidence(
+    stories: pd.DataFrame, room: int, listed: Iterable[Evidence] = ()
+) -> list[Evidence]:
     """Up to `room` of the sprint's stories (`sprint_scope_changes` rows) added after it
-    started, by key."""
+    started, by key, leaving out those already `listed` as evidence for another reason."""
     if room <= 0 or not has(stories, "issue_key", "added_after_start"):
         return []
+    already = {item.issue_key for item in listed}
     added = stories.loc[stories["added_after_start"].map(flag)].sort_values("issue_key")
-    return [
-        Evidence(str(key), "added after the sprint started")
-        for key in added["issue_key"].head(room)
-    ]
+    keys = [str(key) for key in added["issue_key"] if str(key) not in already]
+    return [Evidence(key, "added after the sprint started") for key in keys[:room]]
 
 
 def insight(

@@ -90,7 +90,7 @@ def _one(
             Evidence(str(key), "not finished, carried over to a later sprint")
             for key in carried["issue_key"].head(MAX_EVIDENCE)
         ]
-    evidence += added_story_evidence(stories, MAX_EVIDENCE - len(evidence))
+    evidence += added_story_evidence(stories, MAX_EVIDENCE - len(evidence), evidence)
     status = (
         "the sprint completed fewer points than the expected share of its commitment"
         if severity != "info"

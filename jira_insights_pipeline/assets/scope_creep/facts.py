@@ -10,6 +10,7 @@ import pandas as pd
 from jira_insights_pipeline.assets.scope_creep import NAME
 from jira_insights_pipeline.assets.scope_creep.rules import SCOPE_CREEP
 from jira_insights_pipeline.assets.scope_creep.thresholds import ScopeCreepThresholds
+from jira_insights_pipeline.assets.sprints.commitments import estimated_committed_stories
 from jira_insights_pipeline.insights.tables import (
     MetricTables,
     added_story_evidence,
@@ -37,10 +38,12 @@ from jira_insights_pipeline.insights.values import (
 
 
 def _grown_stories(stories: pd.DataFrame) -> pd.DataFrame:
-    """The sprint's stories that grew, the largest growth first."""
-    if not has(stories, "issue_key", "grew", "points_at_start", "points_at_end"):
+    """The sprint's estimated committed stories that grew (the ones `grown_stories` counts),
+    the largest growth first."""
+    if not has(stories, "issue_key", "grew", "points_at_start", "committed", "issue_type"):
         return pd.DataFrame()
-    grown = stories.loc[stories["grew"].map(flag)]
+    counted = estimated_committed_stories(stories) & stories["grew"].map(flag)
+    grown = stories.loc[counted]
     return grown.assign(
         _growth=grown["points_at_end"].map(num) - grown["points_at_start"].map(num)
     ).sort_values(["_growth", "issue_key"], ascending=[False, True], kind="stable")
@@ -97,7 +100,7 @@ def _one(tables: MetricTables, thresholds: ScopeCreepThresholds, board_id: int, 
             if flag(getattr(story, "became_large", False)):
                 reason += " and became a large story"
             evidence.append(Evidence(str(story.issue_key), reason))
-    evidence += added_story_evidence(stories, MAX_EVIDENCE - len(evidence))
+    evidence += added_story_evidence(stories, MAX_EVIDENCE - len(evidence), evidence)
     status = (
         "more stories grew than the team's limit allows"
         if severity != "info"

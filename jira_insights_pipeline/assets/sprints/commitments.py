@@ -45,6 +45,16 @@ COMMITMENT_COLUMNS = [
 ]
 
 
+def estimated_committed_stories(scope_changes: pd.DataFrame) -> pd.Series:
+    """Which `sprint_scope_changes` rows are estimated committed stories: in the sprint at its
+    start with points. The mission's growth rule speaks of stories, so bugs and tasks that carry
+    points are left out, matched by type name in Jira's common languages (DevLake's site says
+    故事)."""
+    is_story = names_matching(scope_changes["issue_type"].astype(str), STORY_TYPE_PATTERN)
+    committed = scope_changes["committed"].astype(bool)
+    return committed & scope_changes["points_at_start"].astype(float).gt(0) & is_story
+
+
 def sprint_commitments(
     sprint_scope_changes: pd.DataFrame,
     jira_sprints: pd.DataFrame,
@@ -66,10 +76,7 @@ def sprint_commitments(
     not_completed = ~scope["removed"].astype(bool) & ~completed & ~outside
     at_start = scope["points_at_start"].astype(float)
     at_end = scope["points_at_end"].astype(float)
-    # The mission's rule speaks of stories: bugs and tasks that carry points are left out of the
-    # share, matched by type name in Jira's common languages (DevLake's site says 故事).
-    is_story = names_matching(scope["issue_type"].astype(str), STORY_TYPE_PATTERN)
-    estimated_committed = committed & at_start.gt(0) & is_story
+    estimated_committed = estimated_committed_stories(scope)
     parts = pd.DataFrame(
         {
             "sprint_id": scope["sprint_id"].astype("int64"),
