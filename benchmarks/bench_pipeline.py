@@ -4,9 +4,11 @@ For each size, the sample generator writes a site (cached under benchmarks/out/s
 fresh Python processes measure, so each peak-memory figure belongs to one phase alone:
 
 - `staging+metrics`: read the snapshot, parse it into the staging tables (validated), compute
-  and validate every metric table, exactly as the assets call them;
+  and validate every metric table (the sprint ledger, then each use case's tables from its home
+  under `assets/`), exactly as the assets call them;
 - `metrics`: the metric tables alone, from staging tables loaded beforehand (not timed);
-- `dagster` (with --dagster): the real Definitions materialized in process against the site
+- `dagster` (with --dagster): the real Definitions' raw, staging and metric assets (groups
+  `raw`, `staging`, `sprints` and one per use case) materialized in process against the site
   with JIRA_SOURCE=snapshot, DuckDB writes and reads included.
 
 Targets (issue 3): metric tables alone at most 10 s, staging plus metrics at most 60 s, peak
@@ -63,16 +65,38 @@ def site_for(boards: int) -> Path:
 
 
 def compute_metric_tables(staging: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """Every metric table, called and validated as the assets call them."""
-    from jira_insights_pipeline.metrics.commitments import sprint_commitments
-    from jira_insights_pipeline.metrics.cycle_time import cycle_time_trends, cycle_times
-    from jira_insights_pipeline.metrics.defects import defect_escape_rates, defect_leakage
-    from jira_insights_pipeline.metrics.health import hygiene_scores, work_item_health
-    from jira_insights_pipeline.metrics.scope import sprint_scope_changes
-    from jira_insights_pipeline.metrics.thresholds import Thresholds
+    """Every metric table, called and validated as the assets call them: the sprint ledger
+    (`assets/sprints`), then each use case's tables from its home, each function given its own
+    section of the registry's `Thresholds`."""
+    from jira_insights_pipeline.assets.defect_leakage.metrics import (
+        defect_escape_rates,
+        defect_leakage,
+    )
+    from jira_insights_pipeline.assets.defect_leakage.schemas import (
+        DefectEscapeRatesSchema,
+        DefectLeakageSchema,
+    )
+    from jira_insights_pipeline.assets.flow.metrics import cycle_time_trends, cycle_times
+    from jira_insights_pipeline.assets.flow.schemas import CycleTimesSchema, CycleTimeTrendsSchema
+    from jira_insights_pipeline.assets.missed_target.metrics import sprint_targets
+    from jira_insights_pipeline.assets.missed_target.schemas import SprintTargetsSchema
+    from jira_insights_pipeline.assets.scope_creep.metrics import sprint_scope_creep
+    from jira_insights_pipeline.assets.scope_creep.schemas import SprintScopeCreepSchema
+    from jira_insights_pipeline.assets.sprints.commitments import sprint_commitments
+    from jira_insights_pipeline.assets.sprints.schemas import (
+        SprintCommitmentsSchema,
+        SprintScopeChangesSchema,
+    )
+    from jira_insights_pipeline.assets.sprints.scope_changes import sprint_scope_changes
+    from jira_insights_pipeline.assets.team_health.metrics import hygiene_scores, work_item_health
+    from jira_insights_pipeline.assets.team_health.schemas import (
+        HygieneScoresSchema,
+        WorkItemHealthSchema,
+    )
+    from jira_insights_pipeline.assets.velocity.metrics import sprint_velocity
+    from jira_insights_pipeline.assets.velocity.schemas import SprintVelocitySchema
     from jira_insights_pipeline.metrics.timeline import resolve_as_of
-    from jira_insights_pipeline.metrics.velocity import sprint_velocity
-    from jira_insights_pipeline.schemas import ISSUE_METRIC_SCHEMAS, SPRINT_METRIC_SCHEMAS
+    from jira_insights_pipeline.registry import Thresholds
     from jira_insights_pipeline.validation import validate_table
 
     s = staging
@@ -81,35 +105,53 @@ def compute_metric_tables(staging: dict[str, pd.DataFrame]) -> dict[str, pd.Data
     tables: dict[str, pd.DataFrame] = {}
     tables["sprint_scope_changes"] = sprint_scope_changes(
         s["jira_sprints"], s["jira_issues"], s["jira_sprint_membership"], s["jira_estimates"],
-        s["jira_status_intervals"], s["jira_changelog"], as_of, thresholds,
+        s["jira_status_intervals"], s["jira_changelog"], as_of, thresholds.sprints,
     )  # fmt: skip
     tables["sprint_commitments"] = sprint_commitments(
-        tables["sprint_scope_changes"], s["jira_sprints"], as_of, thresholds
+        tables["sprint_scope_changes"], s["jira_sprints"], as_of
+    )
+    tables["sprint_scope_creep"] = sprint_scope_creep(
+        tables["sprint_commitments"], thresholds.scope_creep
+    )
+    tables["sprint_targets"] = sprint_targets(
+        tables["sprint_commitments"], thresholds.missed_target
     )
     tables["sprint_velocity"] = sprint_velocity(
-        tables["sprint_commitments"], s["jira_sprints"], as_of, thresholds
+        tables["sprint_commitments"], s["jira_sprints"], as_of, thresholds.velocity
     )
     tables["defect_leakage"] = defect_leakage(
         s["jira_issues"], s["jira_status_intervals"], s["jira_issue_links"], s["jira_sprints"],
         as_of,
     )  # fmt: skip
     tables["defect_escape_rates"] = defect_escape_rates(
-        tables["defect_leakage"], s["jira_sprints"], as_of, thresholds
+        tables["defect_leakage"], s["jira_sprints"], as_of, thresholds.defect_leakage
     )
     tables["work_item_health"] = work_item_health(
         s["jira_issues"], s["jira_changelog"], s["jira_status_intervals"], s["jira_estimates"],
-        s["jira_sprint_membership"], s["jira_sprints"], as_of, thresholds,
+        s["jira_sprint_membership"], s["jira_sprints"], as_of, thresholds.team_health,
     )  # fmt: skip
     tables["hygiene_scores"] = hygiene_scores(
-        tables["work_item_health"], s["jira_boards"], as_of, thresholds
+        tables["work_item_health"], s["jira_boards"], as_of, thresholds.team_health
     )
     tables["cycle_times"] = cycle_times(
         s["jira_issues"], s["jira_status_intervals"], s["jira_sprints"], as_of
     )
     tables["cycle_time_trends"] = cycle_time_trends(
-        tables["cycle_times"], s["jira_sprints"], as_of, thresholds
+        tables["cycle_times"], s["jira_sprints"], as_of, thresholds.flow
     )
-    models = {**SPRINT_METRIC_SCHEMAS, **ISSUE_METRIC_SCHEMAS}
+    models = {
+        "sprint_scope_changes": SprintScopeChangesSchema,
+        "sprint_commitments": SprintCommitmentsSchema,
+        "sprint_scope_creep": SprintScopeCreepSchema,
+        "sprint_targets": SprintTargetsSchema,
+        "sprint_velocity": SprintVelocitySchema,
+        "defect_leakage": DefectLeakageSchema,
+        "defect_escape_rates": DefectEscapeRatesSchema,
+        "work_item_health": WorkItemHealthSchema,
+        "hygiene_scores": HygieneScoresSchema,
+        "cycle_times": CycleTimesSchema,
+        "cycle_time_trends": CycleTimeTrendsSchema,
+    }
     return {name: validate_table(models[name], frame, name) for name, frame in tables.items()}
 
 
@@ -160,10 +202,14 @@ def _dagster_run(site: Path) -> dict[str, Any]:
              "JIRA_INSIGHTS_DATA_DIR": data_dir}
         )  # fmt: skip
         from jira_insights_pipeline.definitions import build_definitions
+        from jira_insights_pipeline.registry import use_case_names
 
         defs = build_definitions()
         graph = defs.resolve_asset_graph()
-        selection = dg.AssetSelection.groups("raw", "staging", "metrics").resolve(graph)
+        # Raw, staging and every metric table: the sprint ledger's group and one group per use
+        # case (each home's package name); the insights and the report are left out.
+        groups = ("raw", "staging", "sprints", *use_case_names())
+        selection = dg.AssetSelection.groups(*groups).resolve(graph)
         job = defs.resolve_implicit_global_asset_job_def()
         started = time.perf_counter()
         with dg.instance_for_test() as instance:

@@ -1,7 +1,10 @@
 """Hand-made sprint histories for the sprint metric tests: sprints, and issues whose estimates,
 statuses, sprint moves and descriptions are written as events ("re-estimated to 8 on Tuesday"),
 turned into the staging tables the metric functions read; and the helpers that compute the
-sprint tables from staging tables, directly or in a real Dagster run.
+sprint tables from staging tables, directly or in a real Dagster run: the sprint ledger
+(`assets/sprints`: sprint_scope_changes, sprint_commitments) and the tables of the sprint use
+cases read from it (`assets/scope_creep`: sprint_scope_creep, `assets/missed_target`:
+sprint_targets, `assets/velocity`: sprint_velocity), with their rules' threshold checks.
 
 Every table is validated against its staging model, so the tests feed the metrics exactly the
 contract the parser produces.
@@ -25,15 +28,24 @@ from staging_builders import (
     t,
 )
 
-from jira_insights_pipeline.assets import sprint_metrics
-from jira_insights_pipeline.metrics.commitments import sprint_commitments
-from jira_insights_pipeline.metrics.scope import sprint_scope_changes
-from jira_insights_pipeline.metrics.thresholds import Thresholds
-from jira_insights_pipeline.metrics.velocity import sprint_velocity
+from jira_insights_pipeline.assets.checks import rule_check
+from jira_insights_pipeline.assets.missed_target.metrics import sprint_targets
+from jira_insights_pipeline.assets.missed_target.schemas import SprintTargetsSchema
+from jira_insights_pipeline.assets.scope_creep.metrics import sprint_scope_creep
+from jira_insights_pipeline.assets.scope_creep.schemas import SprintScopeCreepSchema
+from jira_insights_pipeline.assets.sprints import assets as sprint_ledger
+from jira_insights_pipeline.assets.sprints.commitments import sprint_commitments
+from jira_insights_pipeline.assets.sprints.schemas import (
+    SprintCommitmentsSchema,
+    SprintScopeChangesSchema,
+)
+from jira_insights_pipeline.assets.sprints.scope_changes import sprint_scope_changes
+from jira_insights_pipeline.assets.velocity.metrics import sprint_velocity
+from jira_insights_pipeline.assets.velocity.schemas import SprintVelocitySchema
 from jira_insights_pipeline.parsing.acceptance_criteria import acceptance_criteria_text
+from jira_insights_pipeline.registry import Thresholds, use_case
 from jira_insights_pipeline.resources.io_managers import WarehouseIOManager, warehouse_path
 from jira_insights_pipeline.resources.settings import PipelineSettings
-from jira_insights_pipeline.schemas import SPRINT_METRIC_SCHEMAS
 
 DEFAULTS = Thresholds()
 
@@ -167,14 +179,17 @@ class SprintSite(StagingSite[_Issue]):
 class SprintTables:
     scope_changes: pd.DataFrame
     commitments: pd.DataFrame
+    scope_creep: pd.DataFrame
+    targets: pd.DataFrame
     velocity: pd.DataFrame
 
 
 def sprint_tables(
     tables: dict[str, pd.DataFrame], as_of: pd.Timestamp, thresholds: Thresholds = DEFAULTS
 ) -> SprintTables:
-    """The three sprint tables from staging tables, as the assets chain them, each validated by
-    its Pandera model."""
+    """The sprint ledger and the sprint use cases' tables from staging tables, as the assets
+    chain them (each function given its own threshold section), each validated by its Pandera
+    model."""
     scope = sprint_scope_changes(
         tables["jira_sprints"],
         tables["jira_issues"],
@@ -183,17 +198,21 @@ def sprint_tables(
         tables["jira_status_intervals"],
         tables["jira_changelog"],
         as_of,
-        thresholds,
+        thresholds.sprints,
     )
-    commitments = sprint_commitments(scope, tables["jira_sprints"], as_of, thresholds)
-    velocity = sprint_velocity(commitments, tables["jira_sprints"], as_of, thresholds)
-    for name, frame in (
-        ("sprint_scope_changes", scope),
-        ("sprint_commitments", commitments),
-        ("sprint_velocity", velocity),
+    commitments = sprint_commitments(scope, tables["jira_sprints"], as_of)
+    scope_creep = sprint_scope_creep(commitments, thresholds.scope_creep)
+    targets = sprint_targets(commitments, thresholds.missed_target)
+    velocity = sprint_velocity(commitments, tables["jira_sprints"], as_of, thresholds.velocity)
+    for model, frame in (
+        (SprintScopeChangesSchema, scope),
+        (SprintCommitmentsSchema, commitments),
+        (SprintScopeCreepSchema, scope_creep),
+        (SprintTargetsSchema, targets),
+        (SprintVelocitySchema, velocity),
     ):
-        SPRINT_METRIC_SCHEMAS[name].validate(frame)
-    return SprintTables(scope, commitments, velocity)
+        model.validate(frame)
+    return SprintTables(scope, commitments, scope_creep, targets, velocity)
 
 
 # The hand-made history of test_metrics_sprint_handmade.py, where every figure it gives is
@@ -259,15 +278,18 @@ def build_site() -> SprintSite:
     return site
 
 
-# Dagster runs of the sprint assets on staging stand-ins, for the asset and sample-site tests.
+# Dagster runs of the sprint assets on staging stand-ins, for the asset and sample-site tests:
+# the sprint ledger, then each sprint use case's assets (from its home) and its rules' checks.
+SPRINT_USE_CASES = [use_case(name) for name in ("scope_creep", "missed_target", "velocity")]
 SPRINT_ASSETS = [
-    sprint_metrics.sprint_scope_changes,
-    sprint_metrics.sprint_commitments,
-    sprint_metrics.sprint_velocity,
+    sprint_ledger.sprint_scope_changes,
+    sprint_ledger.sprint_commitments,
+    *(asset for sprint_use_case in SPRINT_USE_CASES for asset in sprint_use_case.assets),
 ]
 SPRINT_CHECKS = [
-    sprint_metrics.sprint_scope_creep_within_threshold,
-    sprint_metrics.sprint_velocity_holds,
+    rule_check(sprint_use_case, rule)
+    for sprint_use_case in SPRINT_USE_CASES
+    for rule in sprint_use_case.rules
 ]
 
 
@@ -279,6 +301,7 @@ def run(
         resources={
             "io_manager": WarehouseIOManager(data_dir=str(data_dir)),
             "pipeline_settings": PipelineSettings(data_dir=str(data_dir), as_of=as_of),
+            "thresholds": Thresholds(),
         },
     )
 

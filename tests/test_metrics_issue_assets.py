@@ -1,9 +1,11 @@
 """The issue metric assets in real Dagster runs on a real DuckDB warehouse: staging stand-ins (small
-assets returning the hand-made site's staging tables) feed the six issue metric tables, which
-must land in schema `metrics` with the values the pure functions give, with "as of" from the
-snapshot or the JIRA_INSIGHTS_AS_OF setting; the threshold checks must report the sprints and
-boards that crossed with the right severity without blocking; and a table that breaks its
-Pandera model must fail its asset with a message naming the rows."""
+assets returning the hand-made site's staging tables) feed the six issue metric tables of the
+defect-leakage, team-health and flow use cases (each home's assets, in the group named after it),
+which must land in schema `metrics` with the values the pure functions give, with "as of" from
+the snapshot or the JIRA_INSIGHTS_AS_OF setting; the threshold checks built from the homes' rules
+(`assets/checks.py`) must report the sprints and boards that crossed with the right severity
+without blocking; and a table that breaks its Pandera model must fail its asset with a message
+naming the rows."""
 
 from __future__ import annotations
 
@@ -16,23 +18,18 @@ import pytest
 from metrics_issue_site import Site, t, trend_site
 from staging_builders import staging_stand_ins
 
-from jira_insights_pipeline.assets import issue_metrics
+from jira_insights_pipeline.assets.checks import rule_check
+from jira_insights_pipeline.registry import Thresholds, use_case
 from jira_insights_pipeline.resources.io_managers import WarehouseIOManager
 from jira_insights_pipeline.resources.settings import PipelineSettings
 
 EXPORTED_AT = "2026-03-25 12:00"
-METRIC_ASSETS = [
-    issue_metrics.defect_leakage,
-    issue_metrics.defect_escape_rates,
-    issue_metrics.work_item_health,
-    issue_metrics.hygiene_scores,
-    issue_metrics.cycle_times,
-    issue_metrics.cycle_time_trends,
-]
+ISSUE_USE_CASES = [use_case(name) for name in ("defect_leakage", "team_health", "flow")]
+METRIC_ASSETS = [asset for issue_use_case in ISSUE_USE_CASES for asset in issue_use_case.assets]
 CHECKS = [
-    issue_metrics.defect_escape_rate_within_threshold,
-    issue_metrics.hygiene_score_above_minimum,
-    issue_metrics.cycle_time_median_steady,
+    rule_check(issue_use_case, rule)
+    for issue_use_case in ISSUE_USE_CASES
+    for rule in issue_use_case.rules
 ]
 
 
@@ -62,6 +59,7 @@ def _materialize(
         resources={
             "io_manager": WarehouseIOManager(database=str(database)),
             "pipeline_settings": PipelineSettings(data_dir=str(tmp_path), as_of=as_of),
+            "thresholds": Thresholds(),
         },
         raise_on_error=False,
     )
@@ -71,6 +69,26 @@ def _materialize(
 def _read(database: Path, table: str) -> pd.DataFrame:
     with duckdb.connect(str(database), read_only=True) as connection:
         return connection.execute(f"select * from metrics.{table}").df()
+
+
+def test_assets_and_checks_come_from_their_homes() -> None:
+    groups = {
+        key.path[-1]: asset.group_names_by_key[key] for asset in METRIC_ASSETS for key in asset.keys
+    }
+    assert groups == {
+        "defect_leakage": "defect_leakage",
+        "defect_escape_rates": "defect_leakage",
+        "work_item_health": "team_health",
+        "hygiene_scores": "team_health",
+        "cycle_times": "flow",
+        "cycle_time_trends": "flow",
+    }
+    checks = {key.name: key.asset_key.path[-1] for check in CHECKS for key in check.check_keys}
+    assert checks == {
+        "defect_escape_rate_within_threshold": "defect_escape_rates",
+        "hygiene_score_above_minimum": "hygiene_scores",
+        "cycle_time_median_steady": "cycle_time_trends",
+    }
 
 
 def test_tables_land_in_the_warehouse_with_their_values(tmp_path: Path) -> None:
@@ -98,7 +116,8 @@ def test_tables_land_in_the_warehouse_with_their_values(tmp_path: Path) -> None:
 
     materialization = result.asset_materializations_for_node("defect_escape_rates")[0]
     assert materialization.metadata["dagster/row_count"].value == 3
-    assert materialization.metadata["max_recent_escape_rate"].value == pytest.approx(0.5)
+    assert materialization.metadata["max_judged_escape_rate"].value == pytest.approx(0.5)
+    assert materialization.metadata["alerting_sprints"].value == 1
     assert "S1" in materialization.metadata["preview"].value
 
 
@@ -108,13 +127,23 @@ def test_threshold_checks_report_who_crossed(tmp_path: Path) -> None:
     leakage = evaluations["defect_escape_rate_within_threshold"]
     assert not leakage.passed
     assert leakage.severity == dg.AssetCheckSeverity.ERROR
-    assert "board 1, S1 (sprint 101): 50%" in leakage.description
-    assert leakage.metadata["max_escape_rate"].value == pytest.approx(0.5)
+    # S1 (closed last), S2 and Q1 (running) are judged; S1 leaked 1 of its 2 bugs.
+    assert leakage.description == (
+        "board 1, S1: 1 of 2 classified bugs were found in production, an escape rate of 50% "
+        "against a 20% limit."
+    )
+    assert leakage.metadata["judged_rows"].value == 3
+    assert leakage.metadata["crossed_rows"].value == 1
     hygiene = evaluations["hygiene_score_above_minimum"]
     assert not hygiene.passed and hygiene.severity == dg.AssetCheckSeverity.WARN
-    assert "board 1 (Team board): 0" in hygiene.description
+    assert hygiene.description == (
+        "Team board: The hygiene score is 0, below the healthy 70; 4 of 4 open issues have a "
+        "problem."
+    )
     assert "Calm board" not in hygiene.description
-    assert hygiene.metadata["min_hygiene_score"].value == pytest.approx(0.0)
+    assert hygiene.metadata["crossed_rows"].value == 1
+    scores = result.asset_materializations_for_node("hygiene_scores")[0].metadata
+    assert scores["min_hygiene_score"].value == pytest.approx(0.0)
     flow = evaluations["cycle_time_median_steady"]
     assert flow.passed and flow.severity == dg.AssetCheckSeverity.WARN
     # Failed checks do not fail the run: the insights must still be written.
@@ -163,5 +192,11 @@ def test_cycle_time_check_judges_the_last_closed_sprint(tmp_path: Path) -> None:
         "cycle_time_median_steady"
     ]
     assert not flow.passed and flow.severity == dg.AssetCheckSeverity.WARN
-    assert flow.description.endswith("board 1, P4 (sprint 4): +40%")
-    assert flow.metadata["max_median_change_pct"].value == pytest.approx(40.0)
+    assert flow.description == (
+        "board 1, P4: The median cycle time was 3.5 days against 2.5 in the previous 3 sprints "
+        "(+40%), more than the allowed 20% rise."
+    )
+    assert flow.metadata["judged_rows"].value == 1
+    figures = result.asset_materializations_for_node("cycle_time_trends")[0].metadata
+    assert figures["max_judged_median_change_pct"].value == pytest.approx(40.0)
+    assert trends.loc["P4", "cycle_time_rise"] and not trends.loc["P5", "cycle_time_rise"]

@@ -1,9 +1,10 @@
-"""`cycle_times` and `cycle_time_trends` on hand-made histories with hand-computed answers: a plain
-issue, one reopened after done (first start to final finish), one reopened to To Do and closed
-again without work, one that skipped in-progress (no cycle time), one reopened and still open
-(no row), one finished after "as of" (no row); and per sprint the median, the 85th percentile
-(linear interpolation), the pooled median of the three sprints before and the 20% rise rule,
-with sub-tasks left out of the trend."""
+"""`cycle_times` and `cycle_time_trends` (the flow use case, `assets/flow/metrics.py`) on
+hand-made histories with hand-computed answers: a plain issue, one reopened after done (first
+start to final finish), one reopened to To Do and closed again without work, one that skipped
+in-progress (no cycle time), one reopened and still open (no row), one finished after "as of"
+(no row); and per sprint the median, the 85th percentile (linear interpolation), the pooled
+median of the three sprints before and the 20% rise rule (`cycle_time_rise`), with sub-tasks
+left out of the trend."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ import pandas as pd
 import pytest
 from metrics_issue_site import Site, t, trend_site
 
-from jira_insights_pipeline.metrics.cycle_time import cycle_time_trends, cycle_times
-from jira_insights_pipeline.metrics.thresholds import Thresholds
-from jira_insights_pipeline.schemas import CycleTimesSchema, CycleTimeTrendsSchema
+from jira_insights_pipeline.assets.flow.metrics import cycle_time_trends, cycle_times
+from jira_insights_pipeline.assets.flow.schemas import CycleTimesSchema, CycleTimeTrendsSchema
+from jira_insights_pipeline.assets.flow.thresholds import FlowThresholds
 from jira_insights_pipeline.validation import validate_table
 
 AS_OF = t("2026-03-25 12:00")
@@ -87,7 +88,7 @@ def test_trend_median_p85_and_rise() -> None:
     as_of = t("2026-02-20")
     table = _cycle_times(site, as_of)
     assert table.set_index("issue_key").loc["T-99", "cycle_time_days"] == pytest.approx(100.0)
-    trends = cycle_time_trends(table, site.tables()["jira_sprints"], as_of, Thresholds())
+    trends = cycle_time_trends(table, site.tables()["jira_sprints"], as_of, FlowThresholds())
     trends = validate_table(CycleTimeTrendsSchema, trends, "cycle_time_trends")
     rows = trends.set_index("sprint_name")
     assert rows["finished_issues"].to_dict() == {"P1": 3, "P2": 2, "P3": 1, "P4": 3, "P5": 1}
@@ -104,7 +105,7 @@ def test_trend_median_p85_and_rise() -> None:
     assert rows.loc["P5", "previous_median_cycle_time_days"] == pytest.approx(3.25)
     assert rows.loc["P4", "median_change_pct"] == pytest.approx(40.0)
     assert rows.loc["P5", "median_change_pct"] == pytest.approx(100 * (3.0 / 3.25 - 1))
-    assert rows["median_rose"].to_dict() == {
+    assert rows["cycle_time_rise"].to_dict() == {
         "P1": False,
         "P2": False,
         "P3": False,
@@ -113,6 +114,6 @@ def test_trend_median_p85_and_rise() -> None:
     }
     # A 50% allowance: P4's 40% is no longer a rise.
     lenient = cycle_time_trends(
-        table, site.tables()["jira_sprints"], as_of, Thresholds(cycle_time_rise=0.5)
+        table, site.tables()["jira_sprints"], as_of, FlowThresholds(cycle_time_rise=0.5)
     )
-    assert not lenient["median_rose"].any()
+    assert not lenient["cycle_time_rise"].any()

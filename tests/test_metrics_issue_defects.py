@@ -1,4 +1,5 @@
-"""`defect_leakage` and `defect_escape_rates` on a hand-made site whose answers were worked out by
+"""`defect_leakage` and `defect_escape_rates` (the defect-leakage use case,
+`assets/defect_leakage/metrics.py`) on a hand-made site whose answers were worked out by
 hand: each bug's environment class (labels before the Environment text, production winning over
 QA, "pre-prod" being QA), the sprint of its board it was created in (gaps between sprints and
 bugs on no board belong to none), whether a linked story was already done when the bug was
@@ -10,13 +11,16 @@ import pandas as pd
 import pytest
 from metrics_issue_site import Site, t
 
-from jira_insights_pipeline.metrics.defects import (
+from jira_insights_pipeline.assets.defect_leakage.metrics import (
     classify_environments,
     defect_escape_rates,
     defect_leakage,
 )
-from jira_insights_pipeline.metrics.thresholds import Thresholds
-from jira_insights_pipeline.schemas import DefectEscapeRatesSchema, DefectLeakageSchema
+from jira_insights_pipeline.assets.defect_leakage.schemas import (
+    DefectEscapeRatesSchema,
+    DefectLeakageSchema,
+)
+from jira_insights_pipeline.assets.defect_leakage.thresholds import DefectLeakageThresholds
 from jira_insights_pipeline.validation import validate_table
 
 AS_OF = t("2026-03-25 12:00")
@@ -113,7 +117,9 @@ def test_each_bug_gets_environment_sprint_and_done_stories() -> None:
 
 def test_escape_rates_per_board_and_sprint() -> None:
     site = _site()
-    rates = defect_escape_rates(_leakage(site), site.tables()["jira_sprints"], AS_OF, Thresholds())
+    rates = defect_escape_rates(
+        _leakage(site), site.tables()["jira_sprints"], AS_OF, DefectLeakageThresholds()
+    )
     rates = validate_table(DefectEscapeRatesSchema, rates, "defect_escape_rates")
     rows = rates.set_index("sprint_id")
     # The future sprint S3 has not started: no row. Board 2's sprint had no bug.
@@ -132,7 +138,10 @@ def test_escape_rates_per_board_and_sprint() -> None:
     assert not bool(q1.leakage_alert)
     # A higher threshold silences S1 (1/3) but not S2 (1/2).
     lenient = defect_escape_rates(
-        _leakage(site), site.tables()["jira_sprints"], AS_OF, Thresholds(escape_rate_alert=0.4)
+        _leakage(site),
+        site.tables()["jira_sprints"],
+        AS_OF,
+        DefectLeakageThresholds(escape_rate_alert=0.4),
     ).set_index("sprint_id")
     assert lenient["leakage_alert"].to_dict() == {101: False, 102: True, 201: False}
 
@@ -142,7 +151,9 @@ def test_an_earlier_as_of_sees_the_site_as_it_was() -> None:
     as_of = t("2026-03-15 00:00")
     leakage = _leakage(site, as_of)
     assert sorted(leakage["issue_key"]) == ["A-10", "A-11", "A-12", "A-18"]
-    rates = defect_escape_rates(leakage, site.tables()["jira_sprints"], as_of, Thresholds())
+    rates = defect_escape_rates(
+        leakage, site.tables()["jira_sprints"], as_of, DefectLeakageThresholds()
+    )
     rows = rates.set_index("sprint_id")
     assert sorted(rows.index) == [101, 201]
     assert rows.loc[101, "sprint_state"] == "active"

@@ -1,4 +1,5 @@
-"""`work_item_health` and `hygiene_scores` on a hand-made board whose answers were worked out by
+"""`work_item_health` and `hygiene_scores` (the team-health use case,
+`assets/team_health/metrics.py`) on a hand-made board whose answers were worked out by
 hand: staleness from the last update, missing estimates only for stories in active or future
 sprints (moved out of the sprint and back, estimate cleared), blocked time as the union of
 Flagged intervals (flagged twice; flagged with no history; history and current value
@@ -12,13 +13,16 @@ import pandas as pd
 import pytest
 from metrics_issue_site import Site, t
 
-from jira_insights_pipeline.metrics.health import (
+from jira_insights_pipeline.assets.team_health.metrics import (
     flagged_intervals,
     hygiene_scores,
     work_item_health,
 )
-from jira_insights_pipeline.metrics.thresholds import Thresholds
-from jira_insights_pipeline.schemas import HygieneScoresSchema, WorkItemHealthSchema
+from jira_insights_pipeline.assets.team_health.schemas import (
+    HygieneScoresSchema,
+    WorkItemHealthSchema,
+)
+from jira_insights_pipeline.assets.team_health.thresholds import TeamHealthThresholds
 from jira_insights_pipeline.validation import validate_table
 
 AS_OF = t("2026-03-25 12:00")
@@ -82,11 +86,11 @@ def _site() -> Site:
     return site
 
 
-DEFAULTS = Thresholds()
+DEFAULTS = TeamHealthThresholds()
 
 
 def _health(
-    site: Site, as_of: pd.Timestamp = AS_OF, thresholds: Thresholds = DEFAULTS
+    site: Site, as_of: pd.Timestamp = AS_OF, thresholds: TeamHealthThresholds = DEFAULTS
 ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     tables = site.tables()
     return tables, work_item_health(
@@ -158,7 +162,9 @@ def test_an_earlier_as_of_sees_the_board_as_it_was() -> None:
 
 
 def test_thresholds_come_from_settings() -> None:
-    _, health = _health(_site(), thresholds=Thresholds(stale_days=1.0, in_progress_days=4.0))
+    _, health = _health(
+        _site(), thresholds=TeamHealthThresholds(stale_days=1.0, in_progress_days=4.0)
+    )
     rows = health.set_index("issue_key")
     assert rows.loc["H-1", "stale"]  # 1.5 days without an update
     assert rows.loc["H-5", "in_progress_too_long"]  # 5 days
@@ -183,7 +189,7 @@ def test_flagged_pairs_become_intervals() -> None:
 
 def test_hygiene_scores_per_board() -> None:
     tables, health = _health(_site())
-    scores = hygiene_scores(health, tables["jira_boards"], AS_OF, Thresholds())
+    scores = hygiene_scores(health, tables["jira_boards"], AS_OF, TeamHealthThresholds())
     scores = validate_table(HygieneScoresSchema, scores, "hygiene_scores")
     rows = scores.set_index("board_id")
     team = rows.loc[1]
@@ -201,5 +207,7 @@ def test_hygiene_scores_per_board() -> None:
     assert team.date == "2026-03-25"
     empty = rows.loc[2]
     assert empty.open_issues == 0 and pd.isna(empty.hygiene_score) and not empty.hygiene_alert
-    lenient = hygiene_scores(health, tables["jira_boards"], AS_OF, Thresholds(hygiene_score_min=40))
+    lenient = hygiene_scores(
+        health, tables["jira_boards"], AS_OF, TeamHealthThresholds(hygiene_score_min=40)
+    )
     assert not lenient.set_index("board_id").loc[1, "hygiene_alert"]

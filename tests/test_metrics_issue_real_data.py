@@ -1,5 +1,7 @@
-"""The issue metric tables on real Jira histories, parsed by the real staging parser, with answers
-read off the raw JSON by hand:
+"""The issue metric tables (`cycle_times` of `assets/flow`, `defect_leakage` of
+`assets/defect_leakage`, `work_item_health` and the Flagged intervals of `assets/team_health`)
+on real Jira histories, parsed by the real staging parser, with answers read off the raw JSON by
+hand:
 
 - jirametrics' improvingflow site (tests/data/live_improvingflow): Flagged set to "Impediment"
   and cleared to "" (SP-10's pair), flags never cleared (SP-1, SP-15), blocked days and blocked
@@ -22,16 +24,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from jira_insights_pipeline.metrics.cycle_time import cycle_times
-from jira_insights_pipeline.metrics.defects import defect_leakage
-from jira_insights_pipeline.metrics.health import flagged_intervals, work_item_health
-from jira_insights_pipeline.metrics.thresholds import Thresholds
+from jira_insights_pipeline.assets.defect_leakage.metrics import defect_leakage
+from jira_insights_pipeline.assets.defect_leakage.schemas import DefectLeakageSchema
+from jira_insights_pipeline.assets.flow.metrics import cycle_times
+from jira_insights_pipeline.assets.flow.schemas import CycleTimesSchema
+from jira_insights_pipeline.assets.team_health.metrics import flagged_intervals, work_item_health
+from jira_insights_pipeline.assets.team_health.schemas import WorkItemHealthSchema
+from jira_insights_pipeline.assets.team_health.thresholds import TeamHealthThresholds
 from jira_insights_pipeline.parsing.staging import build_staging_tables
-from jira_insights_pipeline.schemas import (
-    CycleTimesSchema,
-    DefectLeakageSchema,
-    WorkItemHealthSchema,
-)
 from jira_insights_pipeline.snapshot import load_snapshot
 from jira_insights_pipeline.validation import validate_table
 
@@ -62,7 +62,7 @@ def _health(folder: str, as_of: pd.Timestamp) -> pd.DataFrame:
         tables["jira_sprint_membership"],
         tables["jira_sprints"],
         as_of,
-        Thresholds(),
+        TeamHealthThresholds(),
     )
     return validate_table(WorkItemHealthSchema, health, "work_item_health").set_index("issue_key")
 

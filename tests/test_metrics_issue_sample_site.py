@@ -1,10 +1,11 @@
-"""The issue metric tables on the bundled sample site, parsed by the real staging parser: every
-situation jira_insights_pipeline/sample/PLANTED.md plants for defect leakage, ticket hygiene and
-cycle time is found with the figures listed there (Payments leaks 2 of 5 classified bugs to
+"""The issue metric tables (of the defect-leakage, team-health and flow homes under
+`assets/`) on the bundled sample site, parsed by the real staging parser: every situation
+jira_insights_pipeline/sample/PLANTED.md plants for defect leakage, ticket hygiene and cycle time
+is found with the figures listed there (Payments leaks 2 of 5 classified bugs to
 production in every sprint and has a hygiene score of 58.1 with the named stale, blocked,
 unestimated and long-running issues; Checkout's last closed sprint has a median cycle time 1.93
 times that of the three before), and the healthy Platform board trips nothing. One Dagster run
-checks that the threshold checks name exactly those boards."""
+checks that the threshold checks built from the homes' rules name exactly those boards."""
 
 from __future__ import annotations
 
@@ -16,24 +17,28 @@ import pandas as pd
 import pytest
 from staging_builders import staging_stand_ins
 
-from jira_insights_pipeline.assets import issue_metrics
-from jira_insights_pipeline.metrics.cycle_time import cycle_time_trends, cycle_times
-from jira_insights_pipeline.metrics.defects import defect_escape_rates, defect_leakage
-from jira_insights_pipeline.metrics.health import hygiene_scores, work_item_health
-from jira_insights_pipeline.metrics.thresholds import Thresholds
+from jira_insights_pipeline.assets.checks import rule_check
+from jira_insights_pipeline.assets.defect_leakage.metrics import (
+    defect_escape_rates,
+    defect_leakage,
+)
+from jira_insights_pipeline.assets.flow.metrics import cycle_time_trends, cycle_times
+from jira_insights_pipeline.assets.team_health.metrics import hygiene_scores, work_item_health
 from jira_insights_pipeline.parsing.staging import build_staging_tables
+from jira_insights_pipeline.registry import Thresholds, use_case
 from jira_insights_pipeline.resources.io_managers import WarehouseIOManager
 from jira_insights_pipeline.resources.settings import PipelineSettings
+from jira_insights_pipeline.sample import SITE_DIR
 from jira_insights_pipeline.snapshot import load_snapshot
 
-SAMPLE_SITE = Path(issue_metrics.__file__).parents[1] / "sample" / "site"
 CHK, MOB, PAY, PLAT = 1, 2, 3, 4
 THRESHOLDS = Thresholds()
+ISSUE_USE_CASES = [use_case(name) for name in ("defect_leakage", "team_health", "flow")]
 
 
 @cache
 def _staging() -> dict[str, pd.DataFrame]:
-    return build_staging_tables(load_snapshot(SAMPLE_SITE)).tables()
+    return build_staging_tables(load_snapshot(SITE_DIR)).tables()
 
 
 def _as_of() -> pd.Timestamp:
@@ -63,7 +68,7 @@ def _health() -> pd.DataFrame:
         tables["jira_sprint_membership"],
         tables["jira_sprints"],
         _as_of(),
-        THRESHOLDS,
+        THRESHOLDS.team_health,
     )
 
 
@@ -73,7 +78,9 @@ def _keys(frame: pd.DataFrame, board: int, column: str) -> list[str]:
 
 
 def test_payments_leaks_two_of_five_bugs_every_sprint() -> None:
-    rates = defect_escape_rates(_leakage(), _staging()["jira_sprints"], _as_of(), THRESHOLDS)
+    rates = defect_escape_rates(
+        _leakage(), _staging()["jira_sprints"], _as_of(), THRESHOLDS.defect_leakage
+    )
     totals = rates.groupby("board_id")[["production_bugs", "qa_bugs"]].sum()
     assert totals.loc[PAY].tolist() == [18, 27]  # 18/45
     assert totals.loc[CHK].tolist() == [1, 45] and totals.loc[MOB].tolist() == [1, 45]
@@ -116,7 +123,7 @@ def test_payments_hygiene_and_the_others() -> None:
         "PAY-187": 7.7,
         "PAY-191": 5.6,
     }
-    scores = hygiene_scores(health, _staging()["jira_boards"], _as_of(), THRESHOLDS)
+    scores = hygiene_scores(health, _staging()["jira_boards"], _as_of(), THRESHOLDS.team_health)
     scores = scores.set_index("board_id")
     assert scores.loc[PAY, "open_issues"] == 43
     assert round(scores.loc[PAY, "hygiene_score"], 1) == 58.1 and scores.loc[PAY, "hygiene_alert"]
@@ -132,7 +139,7 @@ def test_checkout_cycle_time_rises_and_platform_does_not() -> None:
     table = cycle_times(
         tables["jira_issues"], tables["jira_status_intervals"], tables["jira_sprints"], _as_of()
     )
-    trends = cycle_time_trends(table, tables["jira_sprints"], _as_of(), THRESHOLDS)
+    trends = cycle_time_trends(table, tables["jira_sprints"], _as_of(), THRESHOLDS.flow)
     last_closed = (
         trends.loc[trends["sprint_state"].eq("closed")]
         .drop_duplicates("board_id", keep="last")
@@ -141,41 +148,49 @@ def test_checkout_cycle_time_rises_and_platform_does_not() -> None:
     assert last_closed.loc[CHK, "sprint_name"] == "CHK Sprint 15"
     ratios = 1 + last_closed["median_change_pct"] / 100
     assert ratios.round(2).to_dict() == {CHK: 1.93, MOB: 1.10, PAY: 0.86, PLAT: 0.83}
-    assert last_closed["median_rose"].to_dict() == {CHK: True, MOB: False, PAY: False, PLAT: False}
-    assert not trends.loc[trends["board_id"].eq(PLAT), "median_rose"].any()
+    assert last_closed["cycle_time_rise"].to_dict() == {
+        CHK: True,
+        MOB: False,
+        PAY: False,
+        PLAT: False,
+    }
+    assert not trends.loc[trends["board_id"].eq(PLAT), "cycle_time_rise"].any()
 
 
 def test_checks_name_the_planted_boards_only(tmp_path: Path) -> None:
     result = dg.materialize(
         [
             *staging_stand_ins(_staging()),
-            issue_metrics.defect_leakage,
-            issue_metrics.defect_escape_rates,
-            issue_metrics.work_item_health,
-            issue_metrics.hygiene_scores,
-            issue_metrics.cycle_times,
-            issue_metrics.cycle_time_trends,
-            issue_metrics.defect_escape_rate_within_threshold,
-            issue_metrics.hygiene_score_above_minimum,
-            issue_metrics.cycle_time_median_steady,
+            *(asset for issue_use_case in ISSUE_USE_CASES for asset in issue_use_case.assets),
+            *(
+                rule_check(issue_use_case, rule)
+                for issue_use_case in ISSUE_USE_CASES
+                for rule in issue_use_case.rules
+            ),
         ],
         resources={
             "io_manager": WarehouseIOManager(database=str(tmp_path / "warehouse.duckdb")),
             "pipeline_settings": PipelineSettings(data_dir=str(tmp_path)),
+            "thresholds": THRESHOLDS,
         },
     )
     assert result.success
     checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
     leakage = checks["defect_escape_rate_within_threshold"]
     assert not leakage.passed and leakage.severity == dg.AssetCheckSeverity.ERROR
-    assert leakage.description.endswith(
-        "board 3, PAY Sprint 26 (sprint 30): 40%; board 3, PAY Sprint 27 (sprint 35): 40%"
+    assert leakage.description == (
+        "board 3, PAY Sprint 26: 2 of 5 classified bugs were found in production, an escape "
+        "rate of 40% against a 20% limit.; board 3, PAY Sprint 27: 2 of 5 classified bugs were "
+        "found in production, an escape rate of 40% against a 20% limit."
     )
     hygiene = checks["hygiene_score_above_minimum"]
     assert not hygiene.passed
-    assert hygiene.description.endswith("board 3 (PAY board): 58")
+    assert hygiene.description.startswith("PAY board: The hygiene score is 58, below")
+    assert hygiene.metadata["crossed_rows"].value == 1
     flow = checks["cycle_time_median_steady"]
     assert not flow.passed
-    assert flow.description.endswith("board 1, CHK Sprint 15 (sprint 31): +93%")
+    assert flow.description.startswith("board 1, CHK Sprint 15: The median cycle time was")
+    assert "(+93%), more than the allowed 20% rise." in flow.description
+    assert flow.metadata["crossed_rows"].value == 1
     for check in checks.values():
         assert "PLAT" not in check.description and "board 4" not in check.description

@@ -3,11 +3,13 @@
 Jira's sprint report lists, for every issue of a sprint, its estimate when it entered the sprint
 and at the end, which issues were added during the sprint, and the sums Jira printed. Rebuilding
 staging tables from those per-issue facts (with the changes placed inside the sprint) and running
-`sprint_scope_changes` / `sprint_commitments` must print Jira's sums: that is what "counted as
-Jira's sprint report counts it" means. Real reports: "ACW Sprint 99" of a Jira Server site
-(dongjx_sprint_report: 84 issues, removed ones, three "completed outside this sprint", and the
-`allIssuesEstimateSum` that counts added issues twice) and a tiny Jira Cloud report
-(dingyuliang_powerbi: one issue re-estimated 5 -> 8, one added, empty sums as `{"text": "null"}`).
+the sprint ledger (`sprint_scope_changes` / `sprint_commitments`, `assets/sprints`) must print
+Jira's sums: that is what "counted as Jira's sprint report counts it" means; the scope-creep rule
+(`sprint_scope_creep`) and the missed-target rule (`sprint_targets`) follow from those sums.
+Real reports: "ACW Sprint 99" of a Jira Server site (dongjx_sprint_report: 84 issues, removed
+ones, three "completed outside this sprint", and the `allIssuesEstimateSum` that counts added
+issues twice) and a tiny Jira Cloud report (dingyuliang_powerbi: one issue re-estimated 5 -> 8,
+one added, empty sums as `{"text": "null"}`).
 
 Jira's velocity chart (lesstif_php_jira_rest_client, 7 sprints) gives per sprint the commitment
 (`estimated`) and the completed points: a board whose sprints hold exactly those facts must give
@@ -115,18 +117,18 @@ def acw_report() -> dict:
 
 
 @pytest.fixture(scope="module")
-def acw(acw_report: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
+def acw(acw_report: dict) -> tuple[SprintTables, dict[str, str]]:
     start = server_date(acw_report["sprint"]["startDate"])
     complete = server_date(acw_report["sprint"]["completeDate"])
     site, categories = site_from_sprint_report(acw_report, start, complete)
     tables = site.tables(exported_at=str(complete + pd.Timedelta(days=30)))
     as_of = complete + pd.Timedelta(days=30)
     computed = sprint_tables(tables, as_of)
-    return computed.scope_changes, computed.commitments, categories
+    return computed, categories
 
 
 def test_acw_sprint_99_prints_jiras_sums(acw_report: dict, acw: tuple) -> None:
-    _, commitments, _ = acw
+    commitments = acw[0].commitments
     contents = acw_report["contents"]
     sprint = commitments.iloc[0]
     assert sprint["sprint_name"] == "ACW Sprint 99"
@@ -143,7 +145,7 @@ def test_acw_sprint_99_prints_jiras_sums(acw_report: dict, acw: tuple) -> None:
 def test_acw_sprint_99_commitment_is_jiras_initial_sums_without_the_added_issues(
     acw_report: dict, acw: tuple
 ) -> None:
-    _, commitments, _ = acw
+    commitments = acw[0].commitments
     contents = acw_report["contents"]
     sprint = commitments.iloc[0]
     # Jira's "initial" estimate of an added issue is its estimate when added; by hand from the
@@ -164,12 +166,16 @@ def test_acw_sprint_99_commitment_is_jiras_initial_sums_without_the_added_issues
     )
     assert sprint["say_do_ratio"] == pytest.approx(138 / 191)
     assert sprint["completion_rate"] == pytest.approx(183 / 191)
+    # 96% of the commitment: the target is met.
+    target = acw[0].targets.iloc[0]
+    assert target["completion_rate"] == pytest.approx(183 / 191)
+    assert not target["missed_target"]
 
 
 def test_acw_sprint_99_per_issue_rows_give_jiras_initial_and_final_sums(
     acw_report: dict, acw: tuple
 ) -> None:
-    scope, _, categories = acw
+    scope, categories = acw[0].scope_changes, acw[1]
     contents = acw_report["contents"]
     scope = scope.assign(category=scope["issue_key"].map(categories))
     assert len(scope) == 84 and scope["category"].notna().all()
@@ -199,7 +205,7 @@ def test_acw_sprint_99_per_issue_rows_give_jiras_initial_and_final_sums(
 def test_acw_sprint_99_all_issues_sum_counts_added_issues_twice(
     acw_report: dict, acw: tuple
 ) -> None:
-    scope, _, _ = acw
+    scope = acw[0].scope_changes
     every_issue = scope["points_at_end"].sum()
     added_again = scope.loc[scope["added_after_start"], "points_at_end"].sum()
     assert every_issue + added_again == jira_sum(acw_report["contents"]["allIssuesEstimateSum"])
@@ -207,7 +213,8 @@ def test_acw_sprint_99_all_issues_sum_counts_added_issues_twice(
 
 
 def test_acw_sprint_99_growth_and_size(acw: tuple) -> None:
-    scope, commitments, _ = acw
+    computed = acw[0]
+    scope, commitments = computed.scope_changes, computed.commitments
     # ACW-3466 was committed at 3 and left at 5; ACW-3623 committed at 2, completed at 3;
     # ACW-3610 committed at 2, unfinished at 3; ACW-3546 added at 5 and completed at 10.
     growth = scope.set_index("issue_key")["growth_pct"]
@@ -222,7 +229,7 @@ def test_acw_sprint_99_growth_and_size(acw: tuple) -> None:
     assert sprint["grown_stories"] == 3
     assert sprint["estimated_committed_stories"] == 46
     assert sprint["grown_story_share"] == pytest.approx(3 / 46)
-    assert not sprint["scope_creep_alert"]
+    assert not computed.scope_creep.iloc[0]["scope_creep_alert"]
     assert scope["became_large"].sum() == 0  # no small story reached 8 points
 
 
@@ -246,7 +253,11 @@ def test_pow_sprint_1_tiny_cloud_report() -> None:
     assert (row["added_issues"], row["added_points"]) == (1, 2.0)
     assert row["say_do_ratio"] == 1.0 and row["completion_rate"] == pytest.approx(8 / 5)
     # POW-1 grew 5 -> 8 (60%): the only committed story, so the share is 1 and it alerts.
-    assert row["grown_story_share"] == 1.0 and row["scope_creep_alert"]
+    assert row["grown_story_share"] == 1.0
+    creep = computed.scope_creep.iloc[0]
+    assert creep["grown_story_share"] == 1.0 and creep["scope_creep_alert"]
+    # 8 points completed against 5 committed (160%): the target is met.
+    assert not computed.targets.iloc[0]["missed_target"]
     scope = computed.scope_changes
     twice = (
         scope["points_at_end"].sum() + scope.loc[scope["added_after_start"], "points_at_end"].sum()

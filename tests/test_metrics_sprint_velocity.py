@@ -1,7 +1,8 @@
-"""Sprint velocity on hand-made histories: the mean of the previous three sprints, the drop below
-70% of it, the forecast drawn from the last six sprints (seeded: the same data gives the same
-forecast, and one board's forecast does not depend on another board), the sprint the forecast is
-for, and the full path from staging tables (only closed sprints have a velocity)."""
+"""Sprint velocity (`assets/velocity/metrics.py`) on hand-made histories: the mean of the
+previous three sprints, the drop below 70% of it, the forecast drawn from the last six sprints
+(seeded: the same data gives the same forecast, and one board's forecast does not depend on
+another board), the sprint the forecast is for, and the full path from staging tables (only
+closed sprints have a velocity)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ import pandas as pd
 import pytest
 from metrics_sprint_site import AS_OF, DEFAULTS, build_site, sprint_tables, t
 
-from jira_insights_pipeline.metrics.thresholds import Thresholds
-from jira_insights_pipeline.metrics.velocity import velocity_from_completed
-from jira_insights_pipeline.schemas import SPRINT_METRIC_SCHEMAS
+from jira_insights_pipeline.assets.velocity.metrics import velocity_from_completed
+from jira_insights_pipeline.assets.velocity.schemas import SprintVelocitySchema
+from jira_insights_pipeline.assets.velocity.thresholds import VelocityThresholds
+
+VELOCITY = DEFAULTS.velocity
 
 
 def closed_sprints(completed_by_board: dict[int, list[float]]) -> pd.DataFrame:
@@ -40,9 +43,9 @@ NO_UPCOMING = pd.DataFrame(
 
 def test_drop_below_70_percent_of_previous_three() -> None:
     table = velocity_from_completed(
-        closed_sprints({1: [20, 22, 18, 12], 2: [10, 10, 10, 8]}), NO_UPCOMING, AS_OF, DEFAULTS
+        closed_sprints({1: [20, 22, 18, 12], 2: [10, 10, 10, 8]}), NO_UPCOMING, AS_OF, VELOCITY
     )
-    SPRINT_METRIC_SCHEMAS["sprint_velocity"].validate(table)
+    SprintVelocitySchema.validate(table)
     board_1 = table.loc[table["board_id"] == 1]
     assert board_1["previous_mean_points"].isna().tolist() == [True, True, True, False]
     last = board_1.iloc[-1]
@@ -59,14 +62,14 @@ def test_drop_threshold_comes_from_thresholds() -> None:
         closed_sprints({2: [10, 10, 10, 8]}),
         NO_UPCOMING,
         AS_OF,
-        Thresholds(velocity_drop_ratio=0.9),
+        VelocityThresholds(velocity_drop_ratio=0.9),
     )
     assert table.iloc[-1]["velocity_drop"]
 
 
 def test_forecast_resamples_the_last_six_sprints() -> None:
     completed = [100, 100, 20, 22, 18, 12, 30, 26]
-    table = velocity_from_completed(closed_sprints({1: completed}), NO_UPCOMING, AS_OF, DEFAULTS)
+    table = velocity_from_completed(closed_sprints({1: completed}), NO_UPCOMING, AS_OF, VELOCITY)
     latest = table.loc[table["latest_closed"]]
     assert len(latest) == 1 and latest.index[0] == len(completed) - 1
     row = latest.iloc[0]
@@ -81,10 +84,10 @@ def test_forecast_resamples_the_last_six_sprints() -> None:
 
 def test_forecast_is_seeded_and_per_board() -> None:
     alone = velocity_from_completed(
-        closed_sprints({1: [5, 9, 14, 2]}), NO_UPCOMING, AS_OF, DEFAULTS
+        closed_sprints({1: [5, 9, 14, 2]}), NO_UPCOMING, AS_OF, VELOCITY
     )
     together = velocity_from_completed(
-        closed_sprints({1: [5, 9, 14, 2], 2: [40, 1, 7]}), NO_UPCOMING, AS_OF, DEFAULTS
+        closed_sprints({1: [5, 9, 14, 2], 2: [40, 1, 7]}), NO_UPCOMING, AS_OF, VELOCITY
     )
     columns = ["forecast_p50_points", "forecast_p85_points"]
     first = alone.loc[alone["latest_closed"], columns].reset_index(drop=True)
@@ -93,7 +96,7 @@ def test_forecast_is_seeded_and_per_board() -> None:
     ].reset_index(drop=True)
     pd.testing.assert_frame_equal(first, second)
     again = velocity_from_completed(
-        closed_sprints({1: [5, 9, 14, 2]}), NO_UPCOMING, AS_OF, DEFAULTS
+        closed_sprints({1: [5, 9, 14, 2]}), NO_UPCOMING, AS_OF, VELOCITY
     )
     pd.testing.assert_frame_equal(alone, again)
 

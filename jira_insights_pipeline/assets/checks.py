@@ -20,14 +20,14 @@ CROSSED_COLUMNS = ("board_id", "board_name", "sprint_id", "sprint_name")
 
 
 def crossing_lines(rule: Rule, crossed: pd.DataFrame, thresholds: object, names: dict) -> str:
-    """Each crossed row as "<board>, <sprint>: <what the alert says>"."""
+    """Each crossed row as "<board>, <sprint>: <what the alert says>", one after another."""
     lines = []
     for _, row in crossed.iterrows():
         board_id = row.get("board_id")
         board = "no board" if pd.isna(board_id) else names.get(int(board_id), f"board {board_id}")
         where = board if not rule.per_sprint else f"{board}, {row['sprint_name']}"
         lines.append(f"{where}: {rule.crossing(row, thresholds, board).message}")
-    return "; ".join(lines)
+    return " ".join(lines)
 
 
 def rule_check(use_case: UseCase, rule: Rule) -> dg.AssetChecksDefinition:

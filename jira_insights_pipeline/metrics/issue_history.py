@@ -58,11 +58,19 @@ def closed_by(sprints: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
     `completeDate` at or before `as_of` counts as closed, whatever its state says now. So an
     earlier "as of" sees a sprint closed later as still running."""
     complete = utc_column(sprints["complete_date"])
-    end = utc_column(sprints["end_date"])
     is_closed = sprints["state"].eq("closed")
-    closed_at = complete.fillna(end.where(is_closed))
+    closed_at = closed_at_of(sprints).where(is_closed)
     closed = is_closed & (closed_at.isna() | (closed_at <= as_of))
     return (closed | (complete.notna() & (complete <= as_of))).astype(bool)
+
+
+def closed_at_of(sprints: pd.DataFrame) -> pd.Series:
+    """When each sprint closed: `completeDate`, else its `endDate`, else its `startDate` (a
+    closed sprint with no end at all ends where it began, so its window never moves with
+    "as of"); null for a sprint with none of the three."""
+    complete = utc_column(sprints["complete_date"])
+    end = utc_column(sprints["end_date"])
+    return complete.fillna(end).fillna(utc_column(sprints["start_date"]))
 
 
 def sprint_windows(sprints: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -75,11 +83,9 @@ def sprint_windows(sprints: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     """
     as_of = utc_instant(as_of)
     start = utc_column(sprints["start_date"])
-    end = utc_column(sprints["end_date"])
-    complete = utc_column(sprints["complete_date"])
     started = sprints["state"].isin(["active", "closed"]) & start.notna() & (start <= as_of)
     closed = closed_by(sprints, as_of)
-    closed_at = complete.fillna(end).where(closed)
+    closed_at = closed_at_of(sprints).where(closed)
     sprint_end = closed_at.fillna(as_of).clip(upper=as_of)
     windows = pd.DataFrame(
         {
