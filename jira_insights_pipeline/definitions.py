@@ -19,7 +19,7 @@ from jira_insights_pipeline.registry import Thresholds, use_cases
 from jira_insights_pipeline.resources.env import env_var_or
 from jira_insights_pipeline.resources.io_managers import RawSnapshotIOManager, WarehouseIOManager
 from jira_insights_pipeline.resources.jira_source import JiraSource
-from jira_insights_pipeline.resources.llm import LlamaModelResource
+from jira_insights_pipeline.resources.llm import MODE_ENV, MODEL_PATH_ENV, LlamaModelResource
 from jira_insights_pipeline.resources.settings import PipelineSettings
 
 
@@ -79,8 +79,7 @@ def build_definitions() -> dg.Definitions:
             "raw_snapshot_io_manager": RawSnapshotIOManager(data_dir=_data_dir()),
             "insights_io_manager": InsightsIOManager(data_dir=_data_dir()),
             "llm": LlamaModelResource(
-                model_path=env_var_or("JIRA_INSIGHTS_MODEL_PATH", ""),
-                mode=env_var_or("JIRA_INSIGHTS_LLM", "on"),
+                model_path=env_var_or(MODEL_PATH_ENV, ""), mode=env_var_or(MODE_ENV, "on")
             ),
             **automation.resources,
         },

