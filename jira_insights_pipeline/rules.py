@@ -8,7 +8,6 @@ alerts and the report read that column through the `Rule`, on the rows the rule 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -45,12 +44,15 @@ class AlertText:
 @dataclass(frozen=True)
 class Rule:
     """One threshold: where it is decided (`table`, `flag`), how bad crossing it is, which rows
-    are judged, and how a crossed row is worded (`crossing(row, thresholds, board_name)`).
+    are judged, and how a crossed row is worded.
 
-    `name` is the alert type; `check` the asset check's name; `holds(thresholds)` the sentence a
-    passing check shows; `limit_fact` the insight fact holding the threshold, which the first
-    sentence of a crossed rule's insight always states. `thresholds` is always the rule's own
-    use case's threshold section."""
+    `name` is the alert type; `check` the asset check's name; `holds` the sentence a passing
+    check shows and `message` the one sentence an alert of a crossed row says, both format
+    strings over `row` (the crossed row) and `t` (the rule's use case's threshold section);
+    `title` the alarm headline (the insight's own, over `{board}` and `{sprint}`); `figures` the
+    row's columns an alert carries, with `threshold` (the field of `t` that is the limit);
+    `limit_fact` the insight fact holding that limit, which the first sentence of a crossed
+    rule's insight always states."""
 
     name: str
     table: str
@@ -59,8 +61,11 @@ class Rule:
     scope: Scope
     check: str
     description: str
-    holds: Callable[[Any], str]
-    crossing: Callable[[Any, Any, str], AlertText]
+    holds: str
+    title: str
+    message: str
+    figures: tuple[str, ...]
+    threshold: str
     limit_fact: str
 
     @property
@@ -79,12 +84,35 @@ class Rule:
         latest = ordered.groupby("board_id", dropna=False, sort=False).tail(1)
         return table.loc[table.index.isin(latest.index)]
 
+    def passing(self, thresholds: Any) -> str:
+        """What a passing check says."""
+        return self.holds.format(t=thresholds)
+
+    def crossing(self, row: pd.Series, thresholds: Any, board: str) -> AlertText:
+        """The headline, sentence and figures of one crossed row."""
+        sprint = row.get("sprint_name")
+        figures = {column: _figure(row[column]) for column in self.figures}
+        figures["threshold"] = _figure(getattr(thresholds, self.threshold))
+        return AlertText(
+            title=self.title.format(board=board, sprint=sprint),
+            message=self.message.format(row=row, t=thresholds),
+            figures=figures,
+        )
+
     def crossed(self, table: pd.DataFrame) -> pd.DataFrame:
         """The judged rows whose flag column is set."""
         judged = self.judged(table)
         if judged.empty:
             return judged
         return judged.loc[judged[self.flag].fillna(False).astype(bool)]
+
+
+def _figure(value: Any) -> float | int | None:
+    """A figure as an alert's JSON carries it: whole numbers as int, others to 4 places."""
+    if value is None or pd.isna(value):
+        return None
+    number = round(float(value), 4)
+    return int(number) if number.is_integer() else number
 
 
 def highest(severities: list[Severity]) -> Severity:

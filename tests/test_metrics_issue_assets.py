@@ -129,8 +129,8 @@ def test_threshold_checks_report_who_crossed(tmp_path: Path) -> None:
     assert leakage.severity == dg.AssetCheckSeverity.ERROR
     # S1 (closed last), S2 and Q1 (running) are judged; S1 leaked 1 of its 2 bugs.
     assert leakage.description == (
-        "board 1, S1: 1 of 2 classified bugs were found in production, an escape rate of 50% "
-        "against a 20% limit."
+        "board 1, S1: Bugs found in production: 1, in testing: 1; an escape rate of 50% against "
+        "a 20% limit."
     )
     assert leakage.metadata["judged_rows"].value == 3
     assert leakage.metadata["crossed_rows"].value == 1

@@ -179,9 +179,9 @@ def test_checks_name_the_planted_boards_only(tmp_path: Path) -> None:
     leakage = checks["defect_escape_rate_within_threshold"]
     assert not leakage.passed and leakage.severity == dg.AssetCheckSeverity.ERROR
     assert leakage.description == (
-        "board 3, PAY Sprint 26: 2 of 5 classified bugs were found in production, an escape "
-        "rate of 40% against a 20% limit.; board 3, PAY Sprint 27: 2 of 5 classified bugs were "
-        "found in production, an escape rate of 40% against a 20% limit."
+        "board 3, PAY Sprint 26: Bugs found in production: 2, in testing: 3; an escape rate of "
+        "40% against a 20% limit. board 3, PAY Sprint 27: Bugs found in production: 2, in "
+        "testing: 3; an escape rate of 40% against a 20% limit."
     )
     hygiene = checks["hygiene_score_above_minimum"]
     assert not hygiene.passed

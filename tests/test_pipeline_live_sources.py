@@ -15,13 +15,16 @@ import pandas as pd
 import pytest
 from fake_jira import FakeJira
 
+from jira_insights_pipeline.registry import use_cases
 from jira_insights_pipeline.sample import SITE_DIR
-from jira_insights_pipeline.schemas import ISSUE_METRIC_SCHEMAS, SPRINT_METRIC_SCHEMAS
 
-METRIC_TABLES = sorted({*SPRINT_METRIC_SCHEMAS, *ISSUE_METRIC_SCHEMAS})
+LEDGER = ("sprint_scope_changes", "sprint_commitments")
+METRIC_TABLES = sorted({*LEDGER, *(table for u in use_cases() for table in u.tables)})
 # Live snapshots are exported when read; pin "as of" so both runs judge the same instant.
 AS_OF = "2026-11-20T09:00:00+00:00"
-SELECTION = "group:raw or group:staging or group:metrics"
+SELECTION = " or ".join(
+    f"group:{group}" for group in ("raw", "staging", "sprints", *(u.name for u in use_cases()))
+)
 
 
 @pytest.fixture(scope="module")

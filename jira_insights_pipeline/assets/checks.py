@@ -51,7 +51,7 @@ def rule_check(use_case: UseCase, rule: Rule) -> dg.AssetChecksDefinition:
         return dg.AssetCheckResult(
             passed=passed,
             severity=CHECK_SEVERITY[rule.severity],
-            description=rule.holds(section)
+            description=rule.passing(section)
             if passed
             else crossing_lines(rule, crossed, section, names),
             metadata={

@@ -2,29 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from jira_insights_pipeline.assets.defect_leakage.thresholds import DefectLeakageThresholds
 from jira_insights_pipeline.assets.defect_leakage.wording import TITLES
-from jira_insights_pipeline.rules import AlertText, Rule
-
-
-def crossing(row: Any, thresholds: DefectLeakageThresholds, board: str) -> AlertText:
-    rate = round(float(row["escape_rate"]), 4)
-    classified = int(row["production_bugs"]) + int(row["qa_bugs"])
-    return AlertText(
-        title=TITLES.alarm.format(sprint=row["sprint_name"], board=board),
-        message=f"{row['production_bugs']} of {classified} classified bugs were found in "
-        f"production, an escape rate of {rate:.0%} against a "
-        f"{thresholds.escape_rate_alert:.0%} limit.",
-        figures={
-            "production_bugs": int(row["production_bugs"]),
-            "qa_bugs": int(row["qa_bugs"]),
-            "escape_rate": rate,
-            "threshold": thresholds.escape_rate_alert,
-        },
-    )
-
+from jira_insights_pipeline.rules import Rule
 
 LEAKAGE = Rule(
     name="defect_leakage",
@@ -36,10 +15,12 @@ LEAKAGE = Rule(
     description="Defect leakage: each board's running and latest closed sprint must have an "
     "escape rate (production / (production + QA) bugs) at or under `escape_rate_alert` "
     "(default 20%).",
-    holds=lambda thresholds: (
-        "No running or latest closed sprint leaked more than "
-        f"{thresholds.escape_rate_alert:.0%} of its bugs to production."
-    ),
-    crossing=crossing,
+    holds="No running or latest closed sprint leaked more than {t.escape_rate_alert:.0%} of its "
+    "bugs to production.",
+    title=TITLES.alarm,
+    message="Bugs found in production: {row.production_bugs}, in testing: {row.qa_bugs}; an "
+    "escape rate of {row.escape_rate:.0%} against a {t.escape_rate_alert:.0%} limit.",
+    figures=("production_bugs", "qa_bugs", "escape_rate"),
+    threshold="escape_rate_alert",
     limit_fact="escape_rate_limit",
 )

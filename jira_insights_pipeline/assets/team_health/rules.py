@@ -2,28 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from jira_insights_pipeline.assets.team_health.thresholds import TeamHealthThresholds
 from jira_insights_pipeline.assets.team_health.wording import TITLES
-from jira_insights_pipeline.rules import AlertText, Rule
-
-
-def crossing(row: Any, thresholds: TeamHealthThresholds, board: str) -> AlertText:
-    score = round(float(row["hygiene_score"]), 4)
-    return AlertText(
-        title=TITLES.alarm.format(board=board),
-        message=f"The hygiene score is {score:.0f}, below the healthy "
-        f"{thresholds.hygiene_score_min:.0f}; {row['issues_with_problems']} of "
-        f"{row['open_issues']} open issues have a problem.",
-        figures={
-            "hygiene_score": score,
-            "open_issues": int(row["open_issues"]),
-            "issues_with_problems": int(row["issues_with_problems"]),
-            "threshold": thresholds.hygiene_score_min,
-        },
-    )
-
+from jira_insights_pipeline.rules import Rule
 
 HYGIENE = Rule(
     name="hygiene",
@@ -34,9 +14,12 @@ HYGIENE = Rule(
     check="hygiene_score_above_minimum",
     description="Ticket hygiene: every board's score (100 × the share of open issues with no "
     "problem) must be at least `hygiene_score_min` (default 70).",
-    holds=lambda thresholds: (
-        f"Every board's hygiene score is at least {thresholds.hygiene_score_min:.0f}."
-    ),
-    crossing=crossing,
+    holds="Every board's hygiene score is at least {t.hygiene_score_min:.0f}.",
+    title=TITLES.alarm,
+    message="The hygiene score is {row.hygiene_score:.0f}, below the healthy "
+    "{t.hygiene_score_min:.0f}; {row.issues_with_problems} of {row.open_issues} open issues have "
+    "a problem.",
+    figures=("hygiene_score", "open_issues", "issues_with_problems"),
+    threshold="hygiene_score_min",
     limit_fact="hygiene_score_min",
 )

@@ -2,29 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from jira_insights_pipeline.assets.velocity.thresholds import VelocityThresholds
 from jira_insights_pipeline.assets.velocity.wording import TITLES
-from jira_insights_pipeline.rules import AlertText, Rule
-
-
-def crossing(row: Any, thresholds: VelocityThresholds, board: str) -> AlertText:
-    ratio = round(float(row["velocity_ratio"]), 4)
-    return AlertText(
-        title=TITLES.alarm.format(sprint=row["sprint_name"], board=board),
-        message=f"{row['sprint_name']} completed {row['completed_points']:g} points against a "
-        f"mean of {row['previous_mean_points']:.1f} over the previous "
-        f"{thresholds.velocity_window} sprints ({ratio:.0%}), below "
-        f"{thresholds.velocity_drop_ratio:.0%}.",
-        figures={
-            "completed_points": round(float(row["completed_points"]), 4),
-            "previous_mean_points": round(float(row["previous_mean_points"]), 4),
-            "velocity_ratio": ratio,
-            "threshold": thresholds.velocity_drop_ratio,
-        },
-    )
-
+from jira_insights_pipeline.rules import Rule
 
 VELOCITY_DROP = Rule(
     name="velocity_drop",
@@ -36,10 +15,13 @@ VELOCITY_DROP = Rule(
     description="Velocity: each board's latest closed sprint must complete at least "
     "`velocity_drop_ratio` (default 70%) of the mean of its previous `velocity_window` "
     "(default 3) sprints.",
-    holds=lambda thresholds: (
-        "No board's latest closed sprint fell below "
-        f"{thresholds.velocity_drop_ratio:.0%} of its previous velocity."
-    ),
-    crossing=crossing,
+    holds="No board's latest closed sprint fell below {t.velocity_drop_ratio:.0%} of its "
+    "previous velocity.",
+    title=TITLES.alarm,
+    message="{row.sprint_name} completed {row.completed_points:g} points against a mean of "
+    "{row.previous_mean_points:.1f} over the previous {t.velocity_window} sprints "
+    "({row.velocity_ratio:.0%}), below {t.velocity_drop_ratio:.0%}.",
+    figures=("completed_points", "previous_mean_points", "velocity_ratio"),
+    threshold="velocity_drop_ratio",
     limit_fact="drop_limit",
 )
