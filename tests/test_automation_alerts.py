@@ -118,9 +118,7 @@ def test_velocity_leakage_cycle_time_and_hygiene_crossings() -> None:
         velocity_drop=[False, True, False, False, False, False],
         latest_closed=[False, True, False, False, True, False],
     )
-    assert keys(crossed("velocity_drop", velocity)) == [
-        ("velocity_drop", 1, 12)
-    ]
+    assert keys(crossed("velocity_drop", velocity)) == [("velocity_drop", 1, 12)]
     rates = sprint_rows(
         production_bugs=[2, 0, 2, 1, 1, 0],
         qa_bugs=[3, 5, 3, 4, 4, 5],
@@ -137,9 +135,7 @@ def test_velocity_leakage_cycle_time_and_hygiene_crossings() -> None:
         # The active sprint's rise (13, 23) is not judged: carried-over work inflates it.
         cycle_time_rise=[False, True, True, False, False, True],
     )
-    assert keys(crossed("cycle_time", trends)) == [
-        ("cycle_time", 1, 12)
-    ]
+    assert keys(crossed("cycle_time", trends)) == [("cycle_time", 1, 12)]
     scores = pd.DataFrame(
         {
             "as_of": [AS_OF] * 3,

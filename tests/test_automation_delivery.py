@@ -15,7 +15,6 @@ from webhook_receiver import WebhookReceiver
 
 from jira_insights_pipeline.automation.crossings import Crossing
 from jira_insights_pipeline.automation.dedup import decide_alerts
-from jira_insights_pipeline.automation.records import AlertLinks, AlertSource, alert_record
 from jira_insights_pipeline.automation.delivery import (
     AlertFeed,
     AlertRecordError,
@@ -28,6 +27,7 @@ from jira_insights_pipeline.automation.delivery import (
     parse_webhooks,
     slack_payload,
 )
+from jira_insights_pipeline.automation.records import AlertLinks, AlertSource, alert_record
 
 LINKS = AlertLinks("http://reports.local/insights.html", "http://127.0.0.1:3000")
 
