@@ -152,6 +152,21 @@ def sign_in_with_form(driver: WebDriver, settings: LiveSettings, *, timeout_s: f
         )
 
 
+def _redact_session_cookies(driver: WebDriver) -> None:
+    """Adds the signed-in session's cookie values to the secrets every log record and every
+    LiveSourceError is redacted of: a Jira or proxy echoing the request's `Cookie` header in
+    an error page then shows `[REDACTED]`, whatever the cookie is named."""
+    from selenium.common.exceptions import WebDriverException
+
+    try:
+        cookies = driver.get_cookies()
+    except WebDriverException:
+        return
+    install_redaction(
+        str(cookie.get("value", "")) for cookie in cookies if len(str(cookie.get("value"))) >= 8
+    )
+
+
 def open_browser_transport(
     settings: LiveSettings, *, sleep: Sleep = time.sleep, headless: bool = True
 ) -> BrowserTransport:
@@ -181,6 +196,7 @@ def open_browser_transport(
         if settings.username and settings.password:
             sign_in_with_form(driver, settings)
         driver.get(f"{settings.base_url}{LANDING_PATH}")
+        _redact_session_cookies(driver)
         return BrowserTransport(
             driver,
             settings.base_url,

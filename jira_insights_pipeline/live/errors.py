@@ -1,11 +1,39 @@
 """The errors a live scrape can end with. Each message says what failed, on which endpoint or
-input, and what the user can do; none ever holds a token, password or cookie."""
+input, and what the user can do; none ever holds a token, password or cookie.
+
+That is enforced here, at one depth: `LiveSourceError` passes its message (and every other
+text argument) through `redact_secrets`, the rules of the logging filter, when it is built. A
+message that quotes a Jira or proxy answer echoing the request (`Authorization: Basic …`,
+`token=…`) therefore holds `[REDACTED]` instead, whichever raise site built it, before Dagster
+serializes the error into its run database, event log and compute logs."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from jira_insights_pipeline.live.redaction import redact_secrets
+
+
+def _redacted(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact_secrets(value)
+    if isinstance(value, tuple | list):
+        return type(value)(_redacted(item) for item in value)
+    return value
+
 
 class LiveSourceError(RuntimeError):
-    """Base class: reading a live Jira site failed. The stored snapshot is left as it was."""
+    """Base class: reading a live Jira site failed. The stored snapshot is left as it was.
+    Its text never holds a configured secret or anything after `Authorization`, `token=`,
+    `password=`, `api_token=`, `pat=` or a cookie name: see `redact_secrets`."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*(_redacted(arg) for arg in args))
+
+    def __str__(self) -> str:
+        # Redacted again when shown: a secret configured after the error was built (or args
+        # replaced later) is still removed.
+        return redact_secrets(super().__str__())
 
 
 class JiraConnectionError(LiveSourceError):
@@ -42,7 +70,7 @@ class JiraQueryError(LiveSourceError):
 
     def __init__(self, message: str, jira_messages: tuple[str, ...] = ()) -> None:
         super().__init__(message)
-        self.jira_messages = jira_messages
+        self.jira_messages = tuple(redact_secrets(text) for text in jira_messages)
 
 
 class JiraRateLimitedError(LiveSourceError):

@@ -1,6 +1,11 @@
-"""Keeps secrets out of logs: a `logging.Filter` that rewrites every record passing through it,
-removing `Authorization` headers, cookies, password and token fields, and the configured secret
-values themselves (with their base64 and URL-encoded forms).
+"""Keeps secrets out of logs and errors: a `logging.Filter` that rewrites every record passing
+through it, removing `Authorization` headers, cookies, password and token fields, and the
+configured secret values themselves (with their base64 and URL-encoded forms).
+
+`redact_secrets` applies the very same rules to any text: every `LiveSourceError` passes its
+message through it when constructed (live/errors.py), so an error quoting a Jira answer that
+echoed the request (headers, query) never carries a credential into Dagster's run database,
+event log or compute logs.
 
 `install_redaction` puts one shared filter on the loggers a live scrape uses (ours, urllib3's,
 requests', Selenium's) and on their handlers; the lead installs the same filter on Dagster's
@@ -38,8 +43,12 @@ LIVE_LOGGERS: tuple[str, ...] = (
     "selenium.webdriver.common.selenium_manager",
 )
 
+_SCHEME = r"(?:basic|bearer|digest|token|negotiate)"
+# `Authorization: Basic x`, `'Authorization': 'Bearer x'`, `authorization=x`, and the echo of a
+# proxy that drops the colon: `Authorization Basic x`.
 _HEADER_CREDENTIAL = re.compile(
-    r"(?i)(\b(?:proxy-)?authorization\b['\"]?\s*[:=]\s*['\"]?(?:(?:basic|bearer|digest|token)\s+)?)"
+    rf"(?i)(\b(?:proxy-)?authorization\b['\"]?(?:\s*[:=]\s*['\"]?(?:{_SCHEME}\s+)?"
+    rf"|\s+{_SCHEME}\s+))"
     r"[^\s'\",;}]+"
 )
 _COOKIE_HEADER = re.compile(r"(?i)(\b(?:set-)?cookie\b['\"]?\s*[:=]\s*['\"]?)[^'\"\r\n}]+")
@@ -49,7 +58,7 @@ _NAMED_COOKIE = re.compile(
 )
 _SECRET_FIELD = re.compile(
     r"(?i)\b(os_password|password|passwd|api[_-]?token|access[_-]?token|personal[_-]?access"
-    r"[_-]?token|token|secret)(['\"]?\s*[:=]\s*['\"]?)([^\s'\",&;}]+)"
+    r"[_-]?token|token|secret|pat)(['\"]?\s*[:=]\s*['\"]?)([^\s'\",&;}]+)"
 )
 
 # What Selenium logs when it types into a field: the text as a list of single characters.
@@ -101,6 +110,16 @@ class SecretRedactionFilter(logging.Filter):
 
 
 _shared_filter = SecretRedactionFilter()
+
+
+def redact_secrets(text: str, secrets: Iterable[str] = ()) -> str:
+    """`text` with every secret the shared filter knows (and `secrets`, if given) replaced by
+    `[REDACTED]`, by the same rules as log records: the values, their encodings, and whatever
+    follows `Authorization`, `Cookie`, `token=`, `password=`, `api_token=`, `pat=`."""
+    extra = tuple(sorted((s for s in secrets if s), key=len, reverse=True))
+    for secret in extra:
+        text = text.replace(secret, REDACTED)
+    return _shared_filter.redact(text)
 
 
 def redaction_filter() -> SecretRedactionFilter:

@@ -69,6 +69,10 @@ class LiveSettings:
         for value in (self.api_token, self.pat, self.password):
             if value:
                 secrets.extend({value, quote(value, safe=""), quote_plus(value)})
+        for value in (self.api_token, self.pat):
+            # `Bearer <PAT>` is sent raw, but a proxy may echo any header base64-encoded.
+            if value:
+                secrets.append(base64.b64encode(value.encode()).decode())
         if self.email and self.api_token:
             secrets.append(base64.b64encode(f"{self.email}:{self.api_token}".encode()).decode())
         if self.username and self.password:

@@ -282,6 +282,14 @@ class HttpTransport:
             raise JiraConnectionError(
                 _describe_failure(error, self.base_url, path, timeouts)
             ) from None
+        except requests.RequestException as error:
+            # Any other failure of the HTTP library (too many redirects, a broken chunked or
+            # compressed body, an invalid URL): its text can hold URLs and headers, so it is
+            # quoted only through the redaction of LiveSourceError, and not chained.
+            raise JiraConnectionError(
+                f"GET {path} on {self.base_url} failed ({type(error).__name__}: {error}). Check "
+                "JIRA_BASE_URL and any proxy between here and Jira, then try again."
+            ) from None
         return RawResponse(
             status=response.status_code,
             headers={name.lower(): value for name, value in response.headers.items()},
@@ -357,7 +365,18 @@ class BrowserTransport:
         driver.set_script_timeout(read_timeout_s + 30)
 
     def _fetch_once(self, url: str) -> dict[str, Any]:
-        result = self._driver.execute_async_script(_FETCH_SCRIPT, url, self._timeout_ms)
+        from selenium.common.exceptions import WebDriverException
+
+        try:
+            result = self._driver.execute_async_script(_FETCH_SCRIPT, url, self._timeout_ms)
+        except WebDriverException as error:
+            # Selenium's text quotes the script's arguments and the page's URL; it reaches
+            # the user only through LiveSourceError's redaction, and is not chained.
+            raise JiraConnectionError(
+                f"The browser failed to run GET {url.split('?')[0]} on {self.base_url} "
+                f"({type(error).__name__}: {error.msg or error}). Check that Chromium and "
+                "chromedriver still run, then try again."
+            ) from None
         if not isinstance(result, dict):
             return {"error": f"unexpected script result {type(result).__name__}"}
         return result

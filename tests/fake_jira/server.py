@@ -11,7 +11,9 @@ token, or the Server login form (`/login.jsp`, a `JSESSIONID` session and a reme
 Faults a test switches on: any status with any headers and body on matching paths, slow
 answers, dropped connections, a page token that repeats, an `isLast` that never comes, a
 `maxResults` silently capped, and sessions that expire after some requests (answered with 401 or
-with a redirect to the HTML login page).
+with a redirect to the HTML login page). With `echo_request=True` its 400/401/500 error bodies
+quote the request back (request line, query, every header, credentials included), as some
+Jira instances and proxies do.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ from .jql import JqlError, compile_jql
 
 JSON_TYPE = "application/json;charset=UTF-8"
 HTML_TYPE = "text/html;charset=UTF-8"
+# The error statuses whose bodies quote the request back when `FakeJira(echo_request=True)`.
+ECHOED_STATUSES = frozenset({400, 401, 500})
 SEARCH_GONE = (
     "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. A "
     "full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046"
@@ -92,6 +96,7 @@ class FakeJira:
         search_max_results: int = 100,
         agile_max_results: int = 50,
         captcha_after_failures: int | None = None,
+        echo_request: bool = False,
     ) -> None:
         snapshot = load_snapshot(snapshot_dir)
         self.snapshot_dir = Path(snapshot_dir)
@@ -116,6 +121,10 @@ class FakeJira:
         self.search_max_results = search_max_results
         self.agile_max_results = agile_max_results
         self.captcha_after_failures = captcha_after_failures
+        # Like a Jira or proxy that quotes the request back: every 400/401/500 error body (and
+        # a Fault with one of those statuses and no body of its own) echoes the request line,
+        # its query and all its headers, credentials included, as Jira error messages.
+        self.echo_request = echo_request
         self.sprint_reports_answered = True
         # Server/Data Center embeds whole histories; tests may cut them anyway to exercise the
         # fallback for sites without the changelog endpoint.
@@ -428,7 +437,22 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def error(self, status: int, *messages: str) -> None:
-        self.send(status, {"errorMessages": list(messages), "errors": {}})
+        echoed = self.echoed_request() if status in ECHOED_STATUSES else []
+        self.send(status, {"errorMessages": [*messages, *echoed], "errors": {}})
+
+    def echoed_request(self) -> list[str]:
+        """The request quoted back, as a careless Jira or proxy does, when echo is on."""
+        if not self.jira.echo_request:
+            return []
+        headers = dict(self.headers.items())
+        authorization = headers.get("Authorization", "")
+        query = urlsplit(self.path).query
+        return [
+            f"Invalid request: Authorization {authorization} {self.command} {self.path}",
+            f"query: {query}" if query else "query: (none)",
+            f"headers: {headers!r}",
+            "\r\n".join(f"{name}: {value}" for name, value in headers.items()),
+        ]
 
     def redirect(self, location: str, cookies: list[str] | None = None) -> None:
         headers = {"Location": location}
@@ -466,6 +490,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
                 with contextlib.suppress(OSError):
                     self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            if fault.status in ECHOED_STATUSES and fault.body is None and jira.echo_request:
+                self.error(fault.status, f"Fault {fault.status} on {path}.")
                 return
             if fault.status is not None:
                 self.send(
