@@ -25,11 +25,6 @@ SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "error": 2}
 #   latest_closed_sprint: per board, the sprint closed last only (figures of a finished sprint);
 #   board: per board, its latest row (by `date` where the table has one).
 Scope = Literal["recent_sprints", "latest_closed_sprint", "board"]
-SCOPE_WORDS: dict[str, str] = {
-    "recent_sprints": "each board's running and latest closed sprint",
-    "latest_closed_sprint": "each board's latest closed sprint",
-    "board": "every board",
-}
 
 
 @dataclass(frozen=True)

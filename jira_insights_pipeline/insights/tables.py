@@ -179,6 +179,13 @@ def judged_rows(rule: Rule, table: pd.DataFrame) -> list[tuple[int, Any]]:
     return sorted(found, key=lambda item: item[0])
 
 
+def latest_judged_row(rule: Rule, tables: MetricTables, board_id: int) -> pd.Series | None:
+    """The last row of one board that `rule` judges now (what its report figure shows), or
+    None when the board has none."""
+    judged = rule.judged(rows(tables[rule.table], board_id))
+    return None if judged.empty else judged.iloc[-1]
+
+
 def severity_of(rules: Iterable[Rule], row: Any) -> Severity:
     """The highest severity of the rules whose flag column is set on `row` (info if none)."""
     return highest([rule.severity for rule in rules if flag(row.get(rule.flag))])

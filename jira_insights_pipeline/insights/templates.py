@@ -42,6 +42,11 @@ def first_wording(sentence: str) -> str:
     return expansions(sentence)[0]
 
 
+def joined(*sentences: str | None) -> str:
+    """The sentences that apply (not None), each in its first wording, as one message."""
+    return " ".join(first_wording(sentence) for sentence in sentences if sentence is not None)
+
+
 def template(alarm: bool, message: str, titles: Titles, advice: tuple[str, ...]) -> Draft:
     """The draft with the headline that fits: a problem to act on, or a finding to keep."""
     return Draft(titles.pick(alarm), message, tuple(first_wording(item) for item in advice))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from jira_insights_pipeline.insights.grounding import Draft
 from jira_insights_pipeline.insights.plans import Plans, counted, has, one, positive, same, zero
-from jira_insights_pipeline.insights.templates import Advice, Titles, first_wording, template
+from jira_insights_pipeline.insights.templates import Advice, Titles, joined, template
 from jira_insights_pipeline.insights.values import InsightFacts
 from jira_insights_pipeline.use_case import Wording
 
@@ -98,9 +98,7 @@ def template_draft(facts: InsightFacts) -> Draft:
         )
     else:
         message = no_rate_sentence(facts)
-    for sentence in (sources_sentence(facts), done_stories_sentence(facts)):
-        if sentence is not None:
-            message += " " + first_wording(sentence)
+    message = joined(message, sources_sentence(facts), done_stories_sentence(facts))
     return template(alarm, message, TITLES, ADVICE.pick(alarm))
 
 

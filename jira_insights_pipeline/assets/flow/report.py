@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from jira_insights_pipeline.assets.flow.rules import RISE
 from jira_insights_pipeline.assets.flow.thresholds import FlowThresholds
-from jira_insights_pipeline.insights.tables import MetricTables, flag, rows
+from jira_insights_pipeline.insights.tables import MetricTables, flag, latest_judged_row
 from jira_insights_pipeline.report.figures import Figure
 from jira_insights_pipeline.report.formats import NONE, missing
 
 
 def flow_figure(board_id: int, tables: MetricTables, thresholds: FlowThresholds) -> Figure | None:
-    judged = RISE.judged(rows(tables[RISE.table], board_id))
-    if judged.empty:
+    row = latest_judged_row(RISE, tables, board_id)
+    if row is None:
         return None
-    row = judged.iloc[-1]
     median, change = row["median_cycle_time_days"], row["median_change_pct"]
     return Figure(
         "Median cycle time",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from jira_insights_pipeline.insights.grounding import Draft
 from jira_insights_pipeline.insights.plans import Plans, compare, counted, has, one, zero
-from jira_insights_pipeline.insights.templates import Advice, Titles, first_wording, template
+from jira_insights_pipeline.insights.templates import Advice, Titles, joined, template
 from jira_insights_pipeline.insights.values import InsightFacts
 from jira_insights_pipeline.use_case import Wording
 
@@ -68,8 +68,7 @@ def plans(facts: InsightFacts, alarm: bool) -> Plans:
 
 def template_draft(facts: InsightFacts) -> Draft:
     alarm = facts.severity != "info"
-    sentences = (median_sentence(facts, alarm), spread_sentence(facts))
-    message = " ".join(first_wording(s) for s in sentences if s is not None)
+    message = joined(median_sentence(facts, alarm), spread_sentence(facts))
     return template(alarm, message, TITLES, ADVICE.pick(alarm))
 
 

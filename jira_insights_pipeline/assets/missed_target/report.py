@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from jira_insights_pipeline.assets.missed_target.rules import MISSED_TARGET
 from jira_insights_pipeline.assets.missed_target.thresholds import MissedTargetThresholds
-from jira_insights_pipeline.insights.tables import MetricTables, flag, rows
+from jira_insights_pipeline.insights.tables import MetricTables, flag, latest_judged_row
 from jira_insights_pipeline.report.figures import Figure
 from jira_insights_pipeline.report.formats import missing, percent, points
 
@@ -12,10 +12,9 @@ from jira_insights_pipeline.report.formats import missing, percent, points
 def missed_target_figure(
     board_id: int, tables: MetricTables, thresholds: MissedTargetThresholds
 ) -> Figure | None:
-    judged = MISSED_TARGET.judged(rows(tables[MISSED_TARGET.table], board_id))
-    if judged.empty:
+    row = latest_judged_row(MISSED_TARGET, tables, board_id)
+    if row is None:
         return None
-    row = judged.iloc[-1]
     rate = row["completion_rate"]
     return Figure(
         "Completion rate",

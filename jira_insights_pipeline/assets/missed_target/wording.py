@@ -18,7 +18,7 @@ from jira_insights_pipeline.insights.plans import (
     value,
     zero,
 )
-from jira_insights_pipeline.insights.templates import Advice, Titles, first_wording, template
+from jira_insights_pipeline.insights.templates import Advice, Titles, joined, template
 from jira_insights_pipeline.insights.values import InsightFacts
 from jira_insights_pipeline.use_case import Wording
 
@@ -116,13 +116,12 @@ def plans(facts: InsightFacts, alarm: bool) -> Plans:
 
 def template_draft(facts: InsightFacts) -> Draft:
     alarm = facts.severity != "info"
-    sentences = [
+    message = joined(
         completion_sentence(facts, alarm),
         committed_finished_sentence(facts),
         spillover_sentence(facts),
         pattern_sentence(facts, alarm),
-    ]
-    message = " ".join(first_wording(s) for s in sentences if s is not None)
+    )
     return template(alarm, message, TITLES, ADVICE.pick(alarm))
 
 

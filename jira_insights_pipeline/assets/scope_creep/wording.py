@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from jira_insights_pipeline.insights.grounding import Draft
 from jira_insights_pipeline.insights.plans import Plans, has, one, points, positive, same, zero
-from jira_insights_pipeline.insights.templates import Advice, Titles, first_wording, template
+from jira_insights_pipeline.insights.templates import Advice, Titles, joined, template
 from jira_insights_pipeline.insights.values import InsightFacts
 from jira_insights_pipeline.use_case import Wording
 
@@ -100,9 +100,7 @@ def template_draft(facts: InsightFacts) -> Draft:
         + ("above" if alarm else "within")
         + " the {grown_share_limit} limit."
     )
-    for sentence in (top_story_sentence(facts), added_sentence(facts)):
-        if sentence is not None:
-            message += " " + first_wording(sentence)
+    message = joined(message, top_story_sentence(facts), added_sentence(facts))
     return template(alarm, message, TITLES, ADVICE.pick(alarm))
 
 

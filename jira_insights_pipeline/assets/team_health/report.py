@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from jira_insights_pipeline.assets.team_health.rules import HYGIENE
 from jira_insights_pipeline.assets.team_health.thresholds import TeamHealthThresholds
-from jira_insights_pipeline.insights.tables import MetricTables, flag, rows
+from jira_insights_pipeline.insights.tables import MetricTables, flag, latest_judged_row
 from jira_insights_pipeline.report.figures import Figure
 from jira_insights_pipeline.report.formats import NONE, missing
 
@@ -12,10 +12,9 @@ from jira_insights_pipeline.report.formats import NONE, missing
 def team_health_figure(
     board_id: int, tables: MetricTables, thresholds: TeamHealthThresholds
 ) -> Figure | None:
-    judged = HYGIENE.judged(rows(tables[HYGIENE.table], board_id))
-    if judged.empty:
+    row = latest_judged_row(HYGIENE, tables, board_id)
+    if row is None:
         return None
-    row = judged.iloc[-1]
     score = row["hygiene_score"]
     return Figure(
         "Hygiene score",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from jira_insights_pipeline.insights.grounding import Draft
 from jira_insights_pipeline.insights.plans import Plans, compare, has, one, positive, same, zero
-from jira_insights_pipeline.insights.templates import Titles, first_wording, template
+from jira_insights_pipeline.insights.templates import Titles, joined, template
 from jira_insights_pipeline.insights.values import InsightFacts
 from jira_insights_pipeline.use_case import Wording
 
@@ -79,8 +79,7 @@ def plans(facts: InsightFacts, alarm: bool) -> Plans:
 
 def template_draft(facts: InsightFacts) -> Draft:
     alarm = facts.severity != "info"
-    sentences = (score_sentence(facts), problems_sentence(facts), worst_sentence(facts))
-    message = " ".join(first_wording(s) for s in sentences if s is not None)
+    message = joined(score_sentence(facts), problems_sentence(facts), worst_sentence(facts))
     chosen = advice(facts, alarm)
     # Without the model, a healthy board gets one piece of advice, not two.
     return template(alarm, message, TITLES, chosen if alarm else chosen[:1])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from jira_insights_pipeline.assets.velocity.rules import VELOCITY_DROP
 from jira_insights_pipeline.assets.velocity.thresholds import VelocityThresholds
-from jira_insights_pipeline.insights.tables import MetricTables, flag, rows
+from jira_insights_pipeline.insights.tables import MetricTables, flag, latest_judged_row
 from jira_insights_pipeline.report.figures import Figure
 from jira_insights_pipeline.report.formats import one_decimal, percent, points
 
@@ -12,10 +12,9 @@ from jira_insights_pipeline.report.formats import one_decimal, percent, points
 def velocity_figure(
     board_id: int, tables: MetricTables, thresholds: VelocityThresholds
 ) -> Figure | None:
-    judged = VELOCITY_DROP.judged(rows(tables[VELOCITY_DROP.table], board_id))
-    if judged.empty:
+    row = latest_judged_row(VELOCITY_DROP, tables, board_id)
+    if row is None:
         return None
-    row = judged.iloc[-1]
     return Figure(
         "Velocity",
         f"{points(row['completed_points'])} pts",

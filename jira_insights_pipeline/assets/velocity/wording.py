@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from jira_insights_pipeline.insights.grounding import Draft
 from jira_insights_pipeline.insights.plans import Plans, compare, has, points, zero
-from jira_insights_pipeline.insights.templates import Titles, first_wording, template
+from jira_insights_pipeline.insights.templates import Titles, joined, template
 from jira_insights_pipeline.insights.values import InsightFacts
 from jira_insights_pipeline.use_case import Wording
 
@@ -91,7 +91,7 @@ def template_draft(facts: InsightFacts) -> Draft:
         message += ". " + NO_TREND
     forecast = forecast_sentence(facts)
     if forecast is not None:
-        message += " " + first_wording(forecast)
+        message = joined(message, forecast)
     commit = commitment_advice(facts)
     return template(alarm, message, TITLES, (CAPACITY_ADVICE, commit) if alarm else (commit,))
 
