@@ -8,6 +8,7 @@ this format, and the staging assets only ever read it, so any scrape can be repl
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import os
 import re
@@ -16,7 +17,7 @@ import struct
 import tempfile
 import zlib
 from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -33,6 +34,18 @@ ISSUES_FILE = "issues.jsonl"
 ISSUES_FILE_GZ = "issues.jsonl.gz"
 
 REQUIRED_FILES = (META_FILE, FIELDS_FILE, BOARDS_FILE, SPRINTS_FILE)
+
+# What each JSON file must hold, for the message when it does not (docs/snapshot-format.md).
+_JSON_FILE_HOLDS = {
+    META_FILE: '{"site": "https://<your-site>", "exported_at": "<ISO-8601 with offset>"}',
+    FIELDS_FILE: "the array GET /rest/api/3/field returns",
+    STATUSES_FILE: "the array GET /rest/api/3/status returns",
+    BOARDS_FILE: "the boards GET /rest/agile/1.0/board returns (its values array, or the page)",
+    SPRINTS_FILE: "the sprints GET /rest/agile/1.0/board/{id}/sprint returns, for every board",
+}
+# What to do about a file that is damaged rather than misshapen: the export (or the copy of it)
+# went wrong, and only the source of the snapshot can give the missing bytes back.
+_REEXPORT = "re-export the snapshot (or copy the whole file again)"
 
 COMPRESS_LEVEL = 6
 # A live scrape writes its issues file as gzip members of this many issues, each listing its
@@ -78,7 +91,10 @@ class SnapshotMeta:
     @classmethod
     def from_json(cls, data: dict[str, Any], source: Path | str = META_FILE) -> SnapshotMeta:
         if not isinstance(data, dict):
-            raise SnapshotError(f"{source}: expected a JSON object, got {type(data).__name__}.")
+            raise SnapshotError(
+                f"{source}: expected a JSON object, got {type(data).__name__}. meta.json needs "
+                f"{_JSON_FILE_HOLDS[META_FILE]}."
+            )
         missing = [key for key in ("site", "exported_at") if not data.get(key)]
         if missing:
             raise SnapshotError(
@@ -141,20 +157,29 @@ class IssueBlock:
     ids: tuple[str, ...]
     keys: tuple[str, ...]
     member: bytes
+    # The issues file the member was read from, for the message when it is corrupt: a member is
+    # only decompressed later, while a merge writes the next snapshot.
+    path: Path | None = field(default=None, compare=False)
 
     def lines(self) -> list[IssueLine]:
         """The block's issues as `IssueLine`s (decompressed; gzip's checksum is checked)."""
+        member = f"{self.path}: a" if self.path else "A"
+        member += f" gzip member of issues {self.keys[0]}..{self.keys[-1]}"
+        # Blocks are only read from a snapshot this pipeline wrote (to merge an incremental
+        # fetch into it), so a full refresh, which reads every issue from Jira again, repairs it.
+        remedy = (
+            "The stored snapshot was damaged after it was written: run raw_jira_scrape with "
+            "full_refresh: true to read every issue from Jira again."
+        )
         try:
             data = zlib.decompress(self.member, wbits=31)
         except zlib.error as error:
-            raise SnapshotError(
-                f"A gzip member of issues {self.keys[0]}..{self.keys[-1]} is corrupt ({error})."
-            ) from error
+            raise SnapshotError(f"{member} is corrupt ({error}). {remedy}") from error
         raws = [line + b"\n" for line in data.split(b"\n")[:-1]]
         if len(raws) != len(self.ids) or not data.endswith(b"\n"):
             raise SnapshotError(
-                f"A gzip member of issues {self.keys[0]}..{self.keys[-1]} holds {len(raws)} "
-                f"line(s) where its header lists {len(self.ids)} issue(s)."
+                f"{member} holds {len(raws)} line(s) where its header lists "
+                f"{len(self.ids)} issue(s). {remedy}"
             )
         return [
             IssueLine(issue_id=issue_id, key=key, raw=raw)
@@ -216,16 +241,60 @@ class Snapshot:
                 return
             handle.seek(0)
             for ids, keys, length in index:
-                yield IssueBlock(ids=ids, keys=keys, member=handle.read(length))
+                yield IssueBlock(ids=ids, keys=keys, member=handle.read(length), path=path)
 
 
-def _numbered_lines(path: Path) -> Iterator[tuple[int, bytes]]:
-    """The issues file's non-blank lines, numbered from 1 as an editor shows them."""
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as lines:
-        for number, line in enumerate(lines, start=1):
-            if line.strip():
-                yield number, line
+def _numbered_lines(path: Path, stream: IO[bytes] | None = None) -> Iterator[tuple[int, bytes]]:
+    """The issues file's non-blank lines, numbered from 1 as an editor shows them.
+
+    `stream`, when given, is read instead of opening `path` (`copy_snapshot` passes the file as
+    it copies it); either way a damaged gzip file raises a `SnapshotError` naming `path`, the
+    last complete line read and what to do, where gzip raises a bare EOFError or OSError."""
+    number = 0
+    last = b""
+    with ExitStack() as stack:
+        raw = stream if stream is not None else stack.enter_context(open(path, "rb"))
+        lines: IO[bytes] = raw
+        if path.suffix == ".gz":
+            lines = stack.enter_context(gzip.GzipFile(filename="", fileobj=raw, mode="rb"))
+        try:
+            for number, line in enumerate(lines, start=1):
+                if line.strip():
+                    last = line
+                    yield number, line
+        except EOFError as error:
+            # gzip yields only complete lines, so everything up to `number` was read intact.
+            raise SnapshotError(
+                f"{path}: the file is cut short: its gzip data ends {_after_line(number, last)}, "
+                f"before the end of the compressed stream ({error}). It was truncated, e.g. by "
+                f"an interrupted export, download or copy: {_REEXPORT}."
+            ) from error
+        except (gzip.BadGzipFile, zlib.error) as error:
+            # Not every OSError: one from writing `copy_snapshot`'s copy (a full disk, say) is
+            # about the destination and passes through as it is. zlib.error is corrupt deflate
+            # data; gzip.BadGzipFile, a bad header, checksum or length.
+            with open(path, "rb") as again:
+                head = again.read(2)
+            if number == 0 and head != _GZIP_MAGIC_DEFLATE[:2]:
+                raise SnapshotError(
+                    f"{path}: not gzip data (it starts with {head!r}, where gzip starts with "
+                    f"b'\\x1f\\x8b'). If it holds plain JSON lines, name it {ISSUES_FILE}; "
+                    f"otherwise {_REEXPORT}."
+                ) from error
+            raise SnapshotError(
+                f"{path}: corrupt gzip data, found {_after_line(number, last)} ({error}). The "
+                f"file was damaged after it was written: {_REEXPORT}."
+            ) from error
+
+
+def _after_line(number: int, line: bytes) -> str:
+    """Where reading stopped, for a message: the last complete line and, when its start says,
+    the issue's key (what a user can look for in Jira or in the file)."""
+    if number == 0:
+        return "before its first complete line"
+    key = _scalar_members_head(line).get("key")
+    issue = f" ({key})" if isinstance(key, str) else ""
+    return f"after line {number}{issue}, the last complete line read"
 
 
 def _member_index(handle: IO[bytes]) -> list[tuple[tuple[str, ...], tuple[str, ...], int]] | None:
@@ -283,13 +352,41 @@ def _decode_issue(line: bytes, path: Path, number: int) -> dict[str, Any]:
         # orjson: parsing is about half the staging time at 100k issues.
         issue = orjson.loads(line)
     except orjson.JSONDecodeError as error:
-        raise SnapshotError(
-            f"{path}, line {number}: not valid JSON ({error}). Each line of the "
-            "issues file must be one issue as Jira's issue endpoint returns it."
-        ) from error
+        raise _bad_issue_line(line, path, number, error) from error
     if not isinstance(issue, dict) or "key" not in issue or "fields" not in issue:
-        raise SnapshotError(f"{path}, line {number}: not a Jira issue (needs 'key' and 'fields').")
+        raise SnapshotError(
+            f"{path}, line {number}: not a Jira issue (needs 'key' and 'fields'). Each line "
+            "must be one issue as GET /rest/api/3/issue/{key}?expand=changelog returns it: "
+            "fix or remove that line, or re-export the snapshot."
+        )
     return issue
+
+
+def _bad_issue_line(
+    line: bytes, path: Path, number: int, error: orjson.JSONDecodeError
+) -> SnapshotError:
+    """The error for an issue line orjson cannot parse, placed as an editor shows it: orjson's
+    "line 1 column N" counts within the line, and says nothing of where bad UTF-8 is."""
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        # orjson reports bad UTF-8 at the start of the line; Python finds the byte.
+        column = len(line[: bad.start].decode("utf-8")) + 1
+        return SnapshotError(
+            f"{path}, line {number}: not UTF-8 text at column {column} ({bad.reason}). Jira "
+            "sends UTF-8: save the file as UTF-8, or re-export the snapshot."
+        )
+    column = error.pos + 1  # orjson counts characters, as an editor does
+    # Only the last line of a file can lack its line end: cut short mid-issue, most likely.
+    remedy = (
+        f"The line has no line end, so the file looks cut short: {_REEXPORT}."
+        if not line.endswith(b"\n")
+        else "Fix or remove that line, or re-export the snapshot."
+    )
+    return SnapshotError(
+        f"{path}, line {number}: not valid JSON at column {column} ({error.msg}). Each line of "
+        f"the issues file must be one issue as Jira's issue endpoint returns it. {remedy}"
+    )
 
 
 def _scalar_members_head(line: bytes) -> dict[str, Any]:
@@ -319,12 +416,36 @@ def _issues_path(root: Path) -> Path:
 
 
 def _read_json(path: Path) -> Any:
+    holds = _JSON_FILE_HOLDS.get(path.name, "JSON")
+    content = path.read_bytes()
     try:
-        with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
-    except json.JSONDecodeError as error:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as error:
+        if content.startswith(_GZIP_MAGIC_DEFLATE[:2]):
+            # Only the issues file may be compressed; a gzipped small file is a likely slip.
+            raise SnapshotError(
+                f"{path}: gzip data, not JSON text. Only the issues file may be compressed: "
+                f"decompress it (gunzip) so that it holds {holds}."
+            ) from error
         raise SnapshotError(
-            f"{path}: not valid JSON ({error.msg}, line {error.lineno})."
+            f"{path}: not UTF-8 text (byte {error.start}: {error.reason}). It must hold {holds}, "
+            "as Jira sends it (UTF-8): save it as UTF-8, or re-export the snapshot."
+        ) from error
+    if not text.strip():
+        raise SnapshotError(f"{path}: the file is empty. It must hold {holds}: {_REEXPORT}.")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        # Most broken JSON in a saved file is a file cut short: the error is where it ends.
+        cut_short = error.pos >= len(text.rstrip()) or error.msg.startswith("Unterminated")
+        remedy = (
+            f"The file ends before its JSON does, so it looks cut short: {_REEXPORT}."
+            if cut_short
+            else f"It must hold {holds}: fix it there, or re-export the snapshot."
+        )
+        raise SnapshotError(
+            f"{path}: not valid JSON ({error.msg}, line {error.lineno} column {error.colno}). "
+            f"{remedy}"
         ) from error
 
 
@@ -337,7 +458,10 @@ def _read_array(path: Path, *unwrap_keys: str) -> list[dict[str, Any]]:
                 data = data[key]
                 break
     if not isinstance(data, list):
-        raise SnapshotError(f"{path}: expected a JSON array, got {type(data).__name__}.")
+        raise SnapshotError(
+            f"{path}: expected a JSON array, got {type(data).__name__}. It must hold "
+            f"{_JSON_FILE_HOLDS.get(path.name, 'a JSON array')}."
+        )
     return data
 
 
@@ -517,20 +641,54 @@ def _maybe_gzip(raw: IO[bytes], compress: bool) -> AbstractContextManager[IO[byt
 
 
 def copy_snapshot(src: Snapshot, dest: str | os.PathLike[str]) -> Path:
-    """Copies a snapshot's files (only the format's own) to `dest`, atomically."""
+    """Copies a snapshot's files (only the format's own) to `dest`, atomically.
+
+    Every issue line is decoded as it is copied, so a snapshot that cannot be read fails here,
+    with the error naming the source's file and line (not the copy's, which the user never
+    made), and nothing is stored: `dest` stays as it was and no temporary folder is left."""
     dest_path = Path(dest)
     dest_path.parent.mkdir(parents=True, exist_ok=True)
     staging_dir = Path(tempfile.mkdtemp(prefix=f".{dest_path.name}.", dir=dest_path.parent))
     try:
-        names = [*REQUIRED_FILES, STATUSES_FILE, src.issues_path.name]
-        for name in names:
+        for name in (*REQUIRED_FILES, STATUSES_FILE):
             if (src.root / name).is_file():
                 shutil.copy2(src.root / name, staging_dir / name)
+        _copy_issues_checked(src.issues_path, staging_dir / src.issues_path.name)
         _replace_dir(staging_dir, dest_path)
     except BaseException:
         shutil.rmtree(staging_dir, ignore_errors=True)
         raise
     return dest_path
+
+
+def _copy_issues_checked(path: Path, dest: Path) -> None:
+    """Copies the issues file byte for byte (a live scrape's member index stays usable) while
+    decoding each of its lines from the bytes being copied: one read, one decompression."""
+    with open(path, "rb") as source, open(dest, "wb") as copy:
+        reader = io.BufferedReader(_CopyingReader(source, copy), buffer_size=1 << 20)
+        for number, line in _numbered_lines(path, reader):
+            _decode_issue(line, path, number)
+        # Reading the lines reads to the end of the file; this only makes sure of it, since
+        # what is stored must be all of what was checked and nothing else.
+        while reader.read(1 << 20):
+            pass
+    shutil.copystat(path, dest)
+
+
+class _CopyingReader(io.RawIOBase):
+    """A readable file that writes every byte read from `source` to `copy`."""
+
+    def __init__(self, source: io.BufferedIOBase, copy: IO[bytes]) -> None:
+        self._source = source
+        self._copy = copy
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        count = self._source.readinto(buffer)
+        self._copy.write(memoryview(buffer)[:count])
+        return count
 
 
 def _write_json(path: Path, data: Any) -> None:

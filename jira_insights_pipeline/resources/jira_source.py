@@ -12,7 +12,7 @@ import dagster as dg
 from pydantic import Field
 
 from jira_insights_pipeline.live import LiveSettings, scrape_to_snapshot
-from jira_insights_pipeline.snapshot import copy_snapshot, load_snapshot
+from jira_insights_pipeline.snapshot import SnapshotError, copy_snapshot, load_snapshot
 
 SourceKind = Literal["sample", "snapshot", "rest", "browser"]
 
@@ -48,7 +48,14 @@ class SampleSite:
     ) -> FetchResult:
         from jira_insights_pipeline.sample import SITE_DIR
 
-        copy_snapshot(load_snapshot(SITE_DIR), dest)
+        try:
+            copy_snapshot(load_snapshot(SITE_DIR), dest)
+        except SnapshotError as error:
+            # The sample ships inside the package: only a damaged install can break it.
+            raise SnapshotError(
+                f"{error} The bundled sample site is damaged: reinstall jira_insights_pipeline "
+                "(make install). Nothing was stored; the snapshots stored before are untouched."
+            ) from error
         return FetchResult(dest, "sample", detail=f"bundled sample site ({SITE_DIR.name})")
 
 
@@ -61,7 +68,16 @@ class SavedSnapshot:
     def write_snapshot(
         self, dest: Path, *, previous: Path | None, full_refresh: bool, log: logging.Logger
     ) -> FetchResult:
-        copy_snapshot(load_snapshot(self.folder), dest)
+        try:
+            # copy_snapshot decodes every issue line of the user's files as it copies them, so
+            # a bad line is reported here against JIRA_SNAPSHOT_DIR, not later against the
+            # pipeline's copy under <data>/raw/, a folder the user never wrote.
+            copy_snapshot(load_snapshot(self.folder), dest)
+        except SnapshotError as error:
+            raise SnapshotError(
+                f"{error} The snapshot in JIRA_SNAPSHOT_DIR ({self.folder}) was not stored; "
+                "the snapshots stored before are untouched."
+            ) from error
         return FetchResult(dest, "snapshot", detail=f"saved snapshot {self.folder}")
 
 
