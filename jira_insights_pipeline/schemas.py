@@ -184,6 +184,23 @@ class JiraIssueLinksSchema(StrictModel):
     linked_issue_type: Series[str] = pa.Field(nullable=True)
 
 
+DATA_QUALITY_SUBJECTS = ["issue", "sprint", "status"]
+
+
+class JiraDataQualitySchema(StrictModel):
+    """One row per value of the snapshot that could not be used (story points that are
+    infinite, NaN, negative or not a number; an impossible date; a sprint that starts after it
+    ends; a status of unknown category): which issue, sprint or status it belongs to, the field,
+    the value exactly as found, and what was left out because of it. The value is kept out of
+    the figures it would distort; everything else is computed as usual."""
+
+    subject: Series[str] = pa.Field(isin=DATA_QUALITY_SUBJECTS)
+    key: Series[str]
+    field: Series[str]
+    value: Series[str]
+    reason: Series[str]
+
+
 STAGING_SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
     "jira_snapshot": JiraSnapshotSchema,
     "jira_boards": JiraBoardsSchema,
@@ -194,4 +211,5 @@ STAGING_SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
     "jira_status_intervals": JiraStatusIntervalsSchema,
     "jira_estimates": JiraEstimatesSchema,
     "jira_issue_links": JiraIssueLinksSchema,
+    "jira_data_quality": JiraDataQualitySchema,
 }

@@ -5,6 +5,10 @@ so rows are sorted by the history's instant, then its numeric id, then the item'
 it. Each item gets a `field_role` when it changes a field the metrics follow: matched by
 `fieldId` when the item has one, else by the field's name (Jira Server and older Cloud histories
 carry no `fieldId`). `""` in from/to is Jira's way of saying "nothing" and becomes null.
+
+A history without a usable instant (none at all, or an impossible date such as 2026-02-30) cannot
+be placed in time, so none of its items can be: the whole history is left out and listed in
+`ChangelogBuilder.dropped`, and the issue's intervals are rebuilt from its other histories.
 """
 
 from __future__ import annotations
@@ -12,13 +16,16 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from jira_insights_pipeline.parsing.fields import DiscoveredFields
-from jira_insights_pipeline.parsing.timestamps import parse_jira_instants
+from jira_insights_pipeline.parsing.timestamps import (
+    UnreadableInstant,
+    parse_jira_instants_keeping_going,
+)
 
 CHANGELOG_COLUMNS = (
     "issue_id",
@@ -46,8 +53,15 @@ DEFAULT_ROLE_NAMES = {
 }
 
 
-class ChangelogError(ValueError):
-    """An issue's changelog is not in the shape Jira sends."""
+class DroppedHistory(NamedTuple):
+    """A history left out of the changelog because its instant is missing or unreadable."""
+
+    issue_id: str
+    issue_key: str
+    history_id: str
+    value: str
+    problem: str
+    fields: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -114,6 +128,7 @@ class ChangelogBuilder:
         self._issues_seen = 0
         self._role_cache: dict[tuple[str | None, Any], str | None] = {}
         self._shared: dict[str | None, str | None] = {}
+        self.dropped: list[DroppedHistory] = []
 
     def add_issue(self, issue: Mapping[str, Any]) -> tuple[int, int | None]:
         """Adds one issue's embedded `changelog.histories`. Returns the number of histories
@@ -157,12 +172,20 @@ class ChangelogBuilder:
         before = len(issue_ids)
         for history in histories:
             created = history.get("created")
-            if not created:
-                raise ChangelogError(
-                    f"Issue {issue_key}: history {history.get('id')!r} has no 'created' instant; "
-                    "every Jira history has one, so the snapshot's issues file is damaged."
-                )
             history_id = str(history.get("id"))
+            if not created:
+                # Every Jira history has an instant; one without cannot be placed in time.
+                self.dropped.append(
+                    DroppedHistory(
+                        issue_id,
+                        issue_key,
+                        history_id,
+                        "" if created is None else str(created),
+                        "has no date at all",
+                        _item_fields(history),
+                    )
+                )
+                continue
             history_number = _history_number(history_id)
             author = _author(history)
             author = shared(author, author)
@@ -199,8 +222,12 @@ class ChangelogBuilder:
 
     def to_frame(self) -> pd.DataFrame:
         """The rows as a frame sorted by issue (in the order added), instant, history id and
-        item position; `created` in UTC."""
-        created = parse_jira_instants(self.columns["created"], "changelog history 'created'")
+        item position; `created` in UTC. Histories whose instant cannot be read are left out and
+        added to `dropped`."""
+        created, unreadable = parse_jira_instants_keeping_going(
+            self.columns["created"], "changelog history 'created'"
+        )
+        keep = self._drop_unreadable(unreadable)
         created_values = created.to_numpy(dtype="datetime64[ns]")
         created_ns = created_values.astype("int64")
         item_index = np.asarray(self.columns["item_index"], dtype="int64")
@@ -211,6 +238,8 @@ class ChangelogBuilder:
             keys.append(np.asarray(self.columns["history_id"], dtype=str))
         keys += [numbers, created_ns, np.asarray(self._issue_positions, dtype="int64")]
         order = np.lexsort(keys)
+        if keep is not None:
+            order = order[keep[order]]
         data: dict[str, Any] = {}
         for name in CHANGELOG_COLUMNS:
             if name == "created":
@@ -220,6 +249,35 @@ class ChangelogBuilder:
             else:
                 data[name] = np.asarray(self.columns[name], dtype=object)[order]
         return pd.DataFrame(data, columns=list(CHANGELOG_COLUMNS))
+
+    def _drop_unreadable(self, unreadable: list[UnreadableInstant]) -> np.ndarray | None:
+        """Which rows to keep (None: all) once the rows of histories with an unreadable instant
+        are left out; each such history becomes one `dropped` entry naming its items' fields."""
+        if not unreadable:
+            return None
+        keep = np.ones(len(self.columns["created"]), dtype=bool)
+        by_history: dict[tuple[str, str], tuple[str, str, str, str, str, list[str]]] = {}
+        columns = self.columns
+        for position, value, problem in unreadable:
+            keep[position] = False
+            issue_id, history_id = columns["issue_id"][position], columns["history_id"][position]
+            entry = by_history.setdefault(
+                (issue_id, history_id),
+                (issue_id, columns["issue_key"][position], history_id, value, problem, []),
+            )
+            entry[5].append(columns["field"][position])
+        self.dropped.extend(
+            DroppedHistory(issue_id, key, history_id, value, problem, tuple(dict.fromkeys(fields)))
+            for issue_id, key, history_id, value, problem, fields in by_history.values()
+        )
+        return keep
+
+
+def _item_fields(history: Mapping[str, Any]) -> tuple[str, ...]:
+    """The names of the fields a history's items change, each once, in order."""
+    items = history.get("items") or ()
+    names = (str(item.get("field")) for item in items if isinstance(item, Mapping))
+    return tuple(dict.fromkeys(names))
 
 
 def flatten_changelog(issue: Mapping[str, Any], roles: FieldRoles) -> pd.DataFrame:

@@ -50,26 +50,48 @@ class IssueState(NamedTuple):
     sprint_ids: tuple[int, ...]
 
 
-def parse_story_points(value: Any) -> tuple[float | None, bool]:
+def parse_story_points(value: Any) -> tuple[float | None, str | None]:
     """A story-points value as Jira stores it (number, `"13"`, `"2.5"`, `""`, null, or the
-    "no estimate" sentinel -1) as a float or None; the flag says the value was not a number."""
+    "no estimate" sentinel -1) as a float or None, and what is wrong with it when it cannot be
+    an estimate (a phrase: "is infinite"); such a value is None, counted as no estimate.
+
+    Python's `float` reads "Infinity" and "NaN", and one such value would make every sum it
+    enters infinite or NaN, so they are refused like any other value that is no estimate."""
     if value is None:
-        return None, False
+        return None, None
     if isinstance(value, bool):
-        return None, True
+        return None, "is not a number"
     if isinstance(value, int | float):
         number = float(value)
     else:
         text = str(value).strip()
         if text == "":
-            return None, False
+            return None, None
         try:
             number = float(text)
         except ValueError:
-            return None, True
-    if math.isnan(number) or number < 0:
-        return None, number != -1 and not math.isnan(number)
-    return number, False
+            return None, "is not a number"
+    if math.isnan(number):
+        return None, "is not a number (NaN)"
+    if math.isinf(number):
+        return None, "is infinite"
+    if number < 0:
+        return None, None if number == -1 else "is negative"
+    return number, None
+
+
+class UnreadableEstimate(NamedTuple):
+    """A story-points value of a changelog item that is no estimate: the issue, the history it
+    is in (its id and instant), which side of the change it is (`from`: the value before the
+    issue's first estimate change; `to`: the value the change set), the value and the problem."""
+
+    issue_id: str
+    issue_key: str
+    history_id: str
+    at_ns: int
+    side: str
+    value: str
+    problem: str
 
 
 def _changelog_groups(changelog: pd.DataFrame, role: str) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -167,24 +189,39 @@ def _merge(
 @dataclass
 class EstimateOutcome:
     frame: pd.DataFrame
-    unreadable_values: int
+    unreadable: list[UnreadableEstimate]
 
 
 def estimate_intervals(changelog: pd.DataFrame, issues: Sequence[IssueState]) -> EstimateOutcome:
     """`jira_estimates` rows: every issue is covered from its `created` on (a null value
-    meaning no estimate). Changelog values are strings ("13", "2.5", "")."""
+    meaning no estimate). Changelog values are strings ("13", "2.5", ""); one that is no
+    estimate (`parse_story_points`) counts as none until the next change and is listed in
+    `EstimateOutcome.unreadable`."""
     rows, groups = _changelog_groups(changelog, "story_points")
     from_values = rows["from_value"].to_numpy(dtype=object)
     from_strings = rows["from_string"].to_numpy(dtype=object)
     to_values = rows["to_value"].to_numpy(dtype=object)
     to_strings = rows["to_string"].to_numpy(dtype=object)
+    history_ids = rows["history_id"].to_numpy(dtype=object)
     instants = rows["_created_ns"].to_numpy()
-    unreadable = 0
+    unreadable: list[UnreadableEstimate] = []
 
-    def value(text: Any, fallback: Any) -> float | None:
-        nonlocal unreadable
-        number, bad = parse_story_points(text if text is not None else fallback)
-        unreadable += bad
+    def value(issue: IssueState, position: int, side: str) -> float | None:
+        strings, values = (from_strings, from_values) if side == "from" else (to_strings, to_values)
+        raw = strings[position] if strings[position] is not None else values[position]
+        number, problem = parse_story_points(raw)
+        if problem is not None:
+            unreadable.append(
+                UnreadableEstimate(
+                    issue.issue_id,
+                    issue.issue_key,
+                    str(history_ids[position]),
+                    int(instants[position]),
+                    side,
+                    str(raw),
+                    problem,
+                )
+            )
         return number
 
     out_id: list[str] = []
@@ -200,11 +237,11 @@ def estimate_intervals(changelog: pd.DataFrame, issues: Sequence[IssueState]) ->
         else:
             first = positions[0]
             start = min(issue.created_ns, int(instants[first]))
-            initial = value(from_strings[first], from_values[first])
+            initial = value(issue, first, "from")
             spans.append((initial, None, start, int(instants[first])))
             for number, position in enumerate(positions):
                 end = int(instants[positions[number + 1]]) if number + 1 < len(positions) else None
-                points = value(to_strings[position], to_values[position])
+                points = value(issue, position, "to")
                 spans.append((points, None, int(instants[position]), end))
         for points, _, start, end in _merge(spans):
             out_id.append(issue.issue_id)
@@ -222,7 +259,7 @@ def estimate_intervals(changelog: pd.DataFrame, issues: Sequence[IssueState]) ->
             "valid_to": _to_utc(out_end),
         }
     )
-    return EstimateOutcome(frame=frame, unreadable_values=unreadable)
+    return EstimateOutcome(frame=frame, unreadable=unreadable)
 
 
 @dataclass

@@ -8,6 +8,10 @@
   The key order varies between versions and the name and goal may contain commas, so the
   string is cut at the known key names, never at every comma.
 - A changelog Sprint item holds comma-separated sprint ids (`"7, 9"`), and `""` for none.
+
+A sprint date that is no instant (an impossible date such as 2026-02-30) is left out (None) and
+kept in `SprintRef.unreadable_dates`, so one bad date neither hides the issue's sprints nor stops
+the parse; the staging build records it when it uses the sprint.
 """
 
 from __future__ import annotations
@@ -19,7 +23,11 @@ from typing import Any
 
 import pandas as pd
 
-from jira_insights_pipeline.parsing.timestamps import parse_jira_instant
+from jira_insights_pipeline.parsing.timestamps import (
+    TimestampError,
+    parse_jira_instant,
+    parse_jira_instants_keeping_going,
+)
 
 # Every key that Server versions 6 to 9 are known to write into the Sprint@ string.
 LEGACY_SPRINT_KEYS = (
@@ -58,6 +66,9 @@ class SprintRef:
     end_date: pd.Timestamp | None = None
     complete_date: pd.Timestamp | None = None
     goal: str | None = None
+    # (Jira's key, e.g. "startDate", the value as found, what is wrong with it) for each date
+    # that could not be read and is None above.
+    unreadable_dates: tuple[tuple[str, str, str], ...] = ()
 
 
 def _optional_int(value: Any) -> int | None:
@@ -73,10 +84,28 @@ def _optional_text(value: Any) -> str | None:
     return text if text != "" else None
 
 
-def _optional_instant(value: Any) -> pd.Timestamp | None:
-    if value is None or value in ("", "<null>"):
-        return None
-    return parse_jira_instant(str(value))
+_DATE_KEYS = ("startDate", "endDate", "completeDate")
+
+
+def _instants(
+    values: Mapping[str, Any],
+) -> tuple[dict[str, pd.Timestamp | None], tuple[tuple[str, str, str], ...]]:
+    """A sprint's three dates by Jira's key, and those that could not be read."""
+    instants: dict[str, pd.Timestamp | None] = {}
+    unreadable: list[tuple[str, str, str]] = []
+    for key in _DATE_KEYS:
+        value = values.get(key)
+        if value is None or value in ("", "<null>"):
+            instants[key] = None
+            continue
+        try:
+            instants[key] = parse_jira_instant(str(value))
+        except TimestampError:
+            instants[key] = None
+            _, problems = parse_jira_instants_keeping_going([str(value)])
+            problem = problems[0].problem if problems else "is not an instant as Jira writes them"
+            unreadable.append((key, str(value), problem))
+    return instants, tuple(unreadable)
 
 
 def parse_legacy_sprint(text: str) -> SprintRef:
@@ -96,15 +125,17 @@ def parse_legacy_sprint(text: str) -> SprintRef:
     if "id" not in values:
         raise SprintFieldError(f"{text[:120]!r} has no id=...: cannot tell which sprint it is.")
     state = _optional_text(values.get("state"))
+    instants, unreadable = _instants(values)
     return SprintRef(
         sprint_id=int(values["id"]),
         name=_optional_text(values.get("name")),
         state=state.lower() if state else None,
         board_id=_optional_int(values.get("rapidViewId") or values.get("originBoardId")),
-        start_date=_optional_instant(values.get("startDate")),
-        end_date=_optional_instant(values.get("endDate")),
-        complete_date=_optional_instant(values.get("completeDate")),
+        start_date=instants["startDate"],
+        end_date=instants["endDate"],
+        complete_date=instants["completeDate"],
         goal=_optional_text(values.get("goal")),
+        unreadable_dates=unreadable,
     )
 
 
@@ -112,15 +143,17 @@ def _from_object(sprint: Mapping[str, Any]) -> SprintRef:
     if sprint.get("id") is None:
         raise SprintFieldError(f"Sprint object without an id: {dict(sprint)!r:.200}")
     state = _optional_text(sprint.get("state"))
+    instants, unreadable = _instants(sprint)
     return SprintRef(
         sprint_id=int(sprint["id"]),
         name=_optional_text(sprint.get("name")),
         state=state.lower() if state else None,
         board_id=_optional_int(sprint.get("boardId", sprint.get("originBoardId"))),
-        start_date=_optional_instant(sprint.get("startDate")),
-        end_date=_optional_instant(sprint.get("endDate")),
-        complete_date=_optional_instant(sprint.get("completeDate")),
+        start_date=instants["startDate"],
+        end_date=instants["endDate"],
+        complete_date=instants["completeDate"],
         goal=_optional_text(sprint.get("goal")),
+        unreadable_dates=unreadable,
     )
 
 

@@ -4,6 +4,11 @@
 table is then built as one DataFrame, its instants parsed in one vectorised call, and validated
 by its Pandera model. The `StagingReport` says how the fields were found and what a user should
 know about the data (unknown status categories, cut-short changelogs, reconciled sprints).
+
+A value that cannot be used (story points that are infinite, NaN, negative or not a number; an
+impossible date; a sprint that starts after it ends; a status of unknown category) is left out
+of the figures it would distort and becomes a row of `jira_data_quality` saying what was left
+out; the rest is computed. Only a snapshot that cannot be read as a whole stops the parse.
 """
 
 from __future__ import annotations
@@ -17,22 +22,24 @@ import pandas as pd
 
 from jira_insights_pipeline.parsing.acceptance_criteria import acceptance_criteria_text
 from jira_insights_pipeline.parsing.adf import rich_text
-from jira_insights_pipeline.parsing.changelog import ChangelogBuilder, FieldRoles
+from jira_insights_pipeline.parsing.changelog import ChangelogBuilder, DroppedHistory, FieldRoles
 from jira_insights_pipeline.parsing.fields import DiscoveredFields, discover_fields
 from jira_insights_pipeline.parsing.intervals import (
     IssueState,
+    UnreadableEstimate,
     estimate_intervals,
     parse_story_points,
     sprint_membership,
     status_intervals,
 )
 from jira_insights_pipeline.parsing.sprint_field import SprintFieldError, parse_sprint_field
-from jira_insights_pipeline.parsing.timestamps import parse_jira_instants
+from jira_insights_pipeline.parsing.timestamps import parse_jira_instants_keeping_going
 from jira_insights_pipeline.schemas import (
     STAGING_SCHEMAS,
     STATUS_CATEGORIES,
     JiraBoardsSchema,
     JiraChangelogSchema,
+    JiraDataQualitySchema,
     JiraEstimatesSchema,
     JiraIssueLinksSchema,
     JiraIssuesSchema,
@@ -88,6 +95,7 @@ class StagingTables:
     jira_status_intervals: pd.DataFrame
     jira_estimates: pd.DataFrame
     jira_issue_links: pd.DataFrame
+    jira_data_quality: pd.DataFrame
     report: StagingReport
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -112,6 +120,96 @@ def _name(value: Any) -> str | None:
         name = value.get("displayName") or value.get("name") or value.get("value")
         return str(name) if name is not None else None
     return None
+
+
+def _when(instant_ns: int) -> str:
+    """An instant as a Scrum Master reads it in a sentence: `2022-04-15 00:52 UTC`."""
+    return pd.Timestamp(instant_ns, tz="UTC").strftime("%Y-%m-%d %H:%M UTC")
+
+
+# --------------------------------------------------------------------------------------------
+# Data quality: values left out, one row each
+# --------------------------------------------------------------------------------------------
+
+_DATA_QUALITY_COLUMNS = ("subject", "key", "field", "value", "reason")
+
+# What leaving out each unreadable date of an issue means for the figures.
+_ISSUE_DATE_CONSEQUENCES = {
+    "updated": (
+        "so it is left empty: the issue's last activity is taken from its change history instead"
+    ),
+    "resolutiondate": (
+        "so it is left empty: the issue shows no resolution date (its status history still "
+        "says when it was done)"
+    ),
+}
+_SPRINT_DATE_CONSEQUENCES = {
+    "startDate": (
+        "so it is left empty: a sprint without a start is not judged (it gets no row in the "
+        "sprint tables: scope changes, commitments, scope creep, targets, velocity)"
+    ),
+    "endDate": (
+        "so it is left empty: the sprint's close is taken from its completeDate (a running "
+        "sprint is measured up to the export)"
+    ),
+    "completeDate": "so it is left empty: the sprint counts as closed at its end date instead",
+}
+_SPRINT_DATE_COLUMNS = {
+    "startDate": "start_date",
+    "endDate": "end_date",
+    "completeDate": "complete_date",
+}
+
+
+class _DataQuality:
+    """The rows of `jira_data_quality`, collected while the tables are built."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, str, str, str, str]] = []
+
+    def add(self, subject: str, key: str, field_name: str, value: Any, reason: str) -> None:
+        self.rows.append((subject, key, field_name, "" if value is None else str(value), reason))
+
+    def issue_points(self, key: str, value: Any, problem: str) -> None:
+        self.add(
+            "issue",
+            key,
+            "story_points",
+            value,
+            f"The story points value {problem}, so it is left out: the issue counts as not "
+            "estimated in every sprint sum (commitment, completed points, velocity).",
+        )
+
+    def changelog_points(self, unreadable: UnreadableEstimate) -> None:
+        change = f"change history {unreadable.history_id} of {_when(unreadable.at_ns)}"
+        if unreadable.side == "from":
+            reason = (
+                f"The story points value the issue had before its first estimate change "
+                f"({change}) {unreadable.problem}, so it is left out: the issue counts as not "
+                "estimated until that change, in every sprint sum."
+            )
+        else:
+            reason = (
+                f"The story points value set by {change} {unreadable.problem}, so it is left "
+                "out: the issue counts as not estimated from that change until the next one, in "
+                "every sprint sum."
+            )
+        self.add("issue", unreadable.issue_key, "story_points change", unreadable.value, reason)
+
+    def dropped_history(self, dropped: DroppedHistory) -> None:
+        changes = ", ".join(dropped.fields) or "no field"
+        self.add(
+            "issue",
+            dropped.issue_key,
+            "changelog created",
+            dropped.value,
+            f"The date of change history {dropped.history_id} {dropped.problem}, so that "
+            f"change ({changes}) is left out: the issue's status, estimate and sprint history "
+            "are rebuilt from its other changes.",
+        )
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows, columns=list(_DATA_QUALITY_COLUMNS), dtype=object)
 
 
 # --------------------------------------------------------------------------------------------
@@ -210,8 +308,15 @@ def _boards_frame(boards: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns).astype({"board_id": "int64"})
 
 
+def _sprint_key(name: Any, sprint_id: int) -> str:
+    return f"{name} ({sprint_id})"
+
+
 def _sprints_frame(
-    listed: list[dict[str, Any]], from_issues: dict[int, Any], warnings: list[str]
+    listed: list[dict[str, Any]],
+    from_issues: dict[int, Any],
+    warnings: list[str],
+    quality: _DataQuality,
 ) -> pd.DataFrame:
     rows: dict[int, dict[str, Any]] = {}
     odd_states: list[str] = []
@@ -238,6 +343,15 @@ def _sprints_frame(
         if sprint_id in rows or ref.state not in SPRINT_STATES:
             continue
         added += 1
+        for jira_key, value, problem in ref.unreadable_dates:
+            quality.add(
+                "sprint",
+                _sprint_key(ref.name or sprint_id, sprint_id),
+                jira_key,
+                value,
+                f"The sprint's {jira_key} (from an issue's Sprint field) {problem}, "
+                f"{_SPRINT_DATE_CONSEQUENCES[jira_key]}.",
+            )
         rows[sprint_id] = {
             "sprint_id": sprint_id,
             "board_id": ref.board_id,
@@ -270,11 +384,50 @@ def _sprints_frame(
         "goal",
     ]
     frame = pd.DataFrame(list(rows.values()), columns=columns)
-    for column in ("start_date", "end_date", "complete_date"):
-        frame[column] = parse_jira_instants(frame[column], f"sprints.json {column}")
+    raw = frame[["start_date", "end_date"]].copy()
+    for jira_key, column in _SPRINT_DATE_COLUMNS.items():
+        frame[column], unreadable = parse_jira_instants_keeping_going(
+            frame[column], f"sprints.json {column}"
+        )
+        for position, value, problem in unreadable:
+            quality.add(
+                "sprint",
+                _sprint_key(frame["name"].iat[position], frame["sprint_id"].iat[position]),
+                jira_key,
+                value,
+                f"The sprint's {jira_key} {problem}, {_SPRINT_DATE_CONSEQUENCES[jira_key]}.",
+            )
+    _leave_out_impossible_sprints(frame, raw, quality)
     frame["board_id"] = frame["board_id"].astype("Int64")
     frame["sprint_id"] = frame["sprint_id"].astype("int64")
     return frame.sort_values("sprint_id").reset_index(drop=True)
+
+
+def _leave_out_impossible_sprints(
+    frame: pd.DataFrame, raw: pd.DataFrame, quality: _DataQuality
+) -> None:
+    """A sprint that starts after it ends cannot be: which of its dates is wrong is unknown, so
+    both are left empty. `sprint_windows` gives a sprint without a start no window, so no
+    sprint table counts or judges it (its commitment would be measured over a window that ends
+    before it begins), while its issues keep their membership and its completeDate still says
+    when it closed."""
+    impossible = (
+        frame["start_date"].notna()
+        & frame["end_date"].notna()
+        & (frame["start_date"] > frame["end_date"])
+    ).to_numpy()
+    for position in np.flatnonzero(impossible):
+        quality.add(
+            "sprint",
+            _sprint_key(frame["name"].iat[position], frame["sprint_id"].iat[position]),
+            "startDate",
+            raw["start_date"].iat[position],
+            f"The sprint starts after it ends (endDate {raw['end_date'].iat[position]}), which "
+            "cannot be, so both dates are left out and the sprint is not judged: it gets no "
+            "row in the sprint tables (scope changes, commitments, scope creep, targets, "
+            "velocity), while its issues keep their membership.",
+        )
+    frame.loc[impossible, ["start_date", "end_date"]] = pd.NaT
 
 
 # --------------------------------------------------------------------------------------------
@@ -337,9 +490,12 @@ def _flag_is_set(value: Any) -> bool:
 
 
 class _IssueCollector:
-    def __init__(self, discovered: DiscoveredFields, statuses: _Statuses) -> None:
+    def __init__(
+        self, discovered: DiscoveredFields, statuses: _Statuses, quality: _DataQuality
+    ) -> None:
         self.discovered = discovered
         self.statuses = statuses
+        self.quality = quality
         self.roles = FieldRoles.from_fields(discovered)
         self.changelog = ChangelogBuilder(self.roles)
         self.columns: dict[str, list[Any]] = {name: [] for name in _ISSUE_COLUMNS}
@@ -364,13 +520,15 @@ class _IssueCollector:
         project = fields.get("project") or {}
         parent = fields.get("parent") or {}
 
-        points, unreadable = (
-            parse_story_points(fields.get(discovered.story_points.field_id))
+        raw_points = (
+            fields.get(discovered.story_points.field_id)
             if discovered.story_points.field_id
-            else (None, False)
+            else None
         )
-        if unreadable:
+        points, problem = parse_story_points(raw_points)
+        if problem is not None:
             self.unreadable_points.append(key)
+            self.quality.issue_points(key, raw_points, problem)
 
         epic_key = parent.get("key") if parent and _is_epic(parent) else None
         if epic_key is None and discovered.epic_link.field_id:
@@ -504,13 +662,54 @@ def _issue_boards(
     return from_sprint.fillna(from_project).astype("Int64")
 
 
-def _issues_frame(collector: _IssueCollector) -> pd.DataFrame:
+# Jira's name of the field each instant column of jira_issues comes from.
+_ISSUE_DATE_FIELDS = {"created": "created", "updated": "updated", "resolved": "resolutiondate"}
+
+
+def _issues_frame(collector: _IssueCollector) -> tuple[pd.DataFrame, np.ndarray]:
+    """The issue rows, and which of them have no readable `created` (the caller leaves those
+    issues out). An unreadable `updated` or `resolutiondate` is left empty; each unreadable date
+    is recorded."""
     frame = pd.DataFrame(collector.columns, columns=list(_ISSUE_COLUMNS))
-    for column in ("created", "updated", "resolved"):
-        frame[column] = parse_jira_instants(frame[column], f"issues' {column}")
+    no_created = np.zeros(len(frame), dtype=bool)
+    keys = frame["issue_key"].to_numpy(dtype=object)
+    for column, jira_field in _ISSUE_DATE_FIELDS.items():
+        frame[column], unreadable = parse_jira_instants_keeping_going(
+            frame[column], f"issues' {column}"
+        )
+        for position, value, problem in unreadable:
+            if column == "created":
+                no_created[position] = True
+                consequence = (
+                    "so the whole issue is left out of every table and figure: without it the "
+                    "issue's age, lead time and the start of its history are unknown, and "
+                    "guessing one would move them"
+                )
+            else:
+                consequence = _ISSUE_DATE_CONSEQUENCES[jira_field]
+            collector.quality.add(
+                "issue",
+                keys[position],
+                jira_field,
+                value,
+                f"The issue's {jira_field} date {problem}, {consequence}.",
+            )
+    # A `created` Jira always sends, left null (a damaged export), is no more usable.
+    missing = frame["created"].isna().to_numpy() & ~no_created
+    for position in np.flatnonzero(missing):
+        no_created[position] = True
+        collector.quality.add(
+            "issue",
+            keys[position],
+            "created",
+            None,
+            "The issue has no created date, so the whole issue is left out of every table and "
+            "figure: without it the issue's age, lead time and the start of its history are "
+            "unknown.",
+        )
     frame["story_points"] = frame["story_points"].astype("float64")
     frame["acceptance_criteria_length"] = frame["acceptance_criteria_length"].astype("int64")
-    return frame
+    return frame, no_created
 
 
 # --------------------------------------------------------------------------------------------
@@ -542,20 +741,37 @@ def build_staging_tables(snapshot: Snapshot, source: str = "snapshot") -> Stagin
             "has one."
         )
     statuses = _Statuses.from_listing_json(snapshot.statuses)
+    quality = _DataQuality()
 
-    collector = _IssueCollector(discovered, statuses)
+    collector = _IssueCollector(discovered, statuses, quality)
     for issue in snapshot.iter_issues():
         collector.add(issue)
     disagreements = statuses.finish()
 
-    issues = _issues_frame(collector)
+    issues, no_created = _issues_frame(collector)
     duplicated = issues["issue_key"][issues["issue_key"].duplicated()].tolist()
     if duplicated:
         raise ValueError(
             f"{snapshot.issues_path}: issues {_key_list(duplicated)} appear more than once; "
             "each issue must be one line. Re-export the snapshot."
         )
+    if len(issues) and no_created.all():
+        # One unreadable date is a value to leave out; none readable is a snapshot that cannot
+        # be read, and empty tables would pass for a site without issues.
+        raise ValueError(
+            f"{snapshot.issues_path}: not one issue has a readable created date (the first, "
+            f"{issues['issue_key'].iat[0]}, has {collector.columns['created'][0]!r}); the "
+            "snapshot cannot be read as a whole. Re-export it."
+        )
     changelog = collector.changelog.to_frame()
+    for dropped in collector.changelog.dropped:
+        quality.dropped_history(dropped)
+    skipped_ids = set(issues.loc[no_created, "issue_id"])
+    sprint_ids = collector.sprint_ids
+    if skipped_ids:
+        sprint_ids = [ids for ids, skip in zip(sprint_ids, no_created, strict=True) if not skip]
+        issues = issues.loc[~no_created].reset_index(drop=True)
+        changelog = changelog.loc[~changelog["issue_id"].isin(skipped_ids)].reset_index(drop=True)
 
     created_ns = issues["created"].to_numpy(dtype="datetime64[ns]").astype("int64")
     updated_ns = issues["updated"].to_numpy(dtype="datetime64[ns]").astype("int64")
@@ -569,7 +785,7 @@ def build_staging_tables(snapshot: Snapshot, source: str = "snapshot") -> Stagin
             status_id=status_id,
             status_name=status,
             story_points=None if pd.isna(points) else float(points),
-            sprint_ids=collector.sprint_ids[i],
+            sprint_ids=sprint_ids[i],
         )
         for i, (issue_id, key, status_id, status, points) in enumerate(
             zip(
@@ -585,9 +801,11 @@ def build_staging_tables(snapshot: Snapshot, source: str = "snapshot") -> Stagin
 
     intervals = status_intervals(changelog, states, statuses.names, statuses.categories)
     estimates = estimate_intervals(changelog, states)
+    for unreadable in estimates.unreadable:
+        quality.changelog_points(unreadable)
     membership = sprint_membership(changelog, states)
 
-    sprints = _sprints_frame(snapshot.sprints, collector.sprints_seen, warnings)
+    sprints = _sprints_frame(snapshot.sprints, collector.sprints_seen, warnings, quality)
     boards = _boards_frame(snapshot.boards)
 
     issues["status"] = [
@@ -598,6 +816,8 @@ def build_staging_tables(snapshot: Snapshot, source: str = "snapshot") -> Stagin
     issues["board_id"] = _issue_boards(issues, membership.frame, sprints, boards)
 
     links = pd.DataFrame(collector.links, columns=list(_LINK_COLUMNS))
+    if skipped_ids:
+        links = links.loc[~links["issue_id"].isin(skipped_ids)].reset_index(drop=True)
     snapshot_row = pd.DataFrame(
         {
             "site": [meta.site],
@@ -607,25 +827,15 @@ def build_staging_tables(snapshot: Snapshot, source: str = "snapshot") -> Stagin
         }
     )
 
-    unknown = sorted(
-        {
-            f"{name} ({status_id})"
-            for status_id, name in zip(intervals["status_id"], intervals["status"], strict=True)
-            if status_id is None or status_id not in statuses.categories
-        }
-        | {
-            f"{name} ({status_id})"
-            for status_id, name in zip(issues["status_id"], issues["status"], strict=True)
-            if status_id is None or status_id not in statuses.categories
-        }
-    )
+    unknown = _unknown_statuses(intervals, issues, statuses, quality)
     _add_data_warnings(
         warnings,
         collector=collector,
         disagreements=disagreements,
         unknown=unknown,
-        unreadable_changes=estimates.unreadable_values,
+        unreadable_changes=len(estimates.unreadable),
         reconciled=membership.reconciled_issues,
+        quality_rows=len(quality.rows),
     )
 
     tables = StagingTables(
@@ -638,6 +848,7 @@ def build_staging_tables(snapshot: Snapshot, source: str = "snapshot") -> Stagin
         jira_status_intervals=JiraStatusIntervalsSchema.validate(intervals),
         jira_estimates=JiraEstimatesSchema.validate(estimates.frame),
         jira_issue_links=JiraIssueLinksSchema.validate(links),
+        jira_data_quality=JiraDataQualitySchema.validate(quality.frame()),
         report=StagingReport(
             fields=discovered.as_dict(),
             unknown_status_categories=unknown,
@@ -649,6 +860,35 @@ def build_staging_tables(snapshot: Snapshot, source: str = "snapshot") -> Stagin
     return tables
 
 
+def _unknown_statuses(
+    intervals: pd.DataFrame, issues: pd.DataFrame, statuses: _Statuses, quality: _DataQuality
+) -> list[str]:
+    """The statuses (`name (id)`) that neither statuses.json nor any issue gives a category,
+    sorted; each becomes a row naming the issues whose history or current status uses it."""
+    users: dict[str, dict[str, None]] = {}
+    for frame in (intervals, issues):
+        for status_id, name, key in zip(
+            frame["status_id"], frame["status"], frame["issue_key"], strict=True
+        ):
+            if status_id is None or status_id not in statuses.categories:
+                users.setdefault(f"{name} ({status_id})", {})[key] = None
+    unknown = sorted(users)
+    for label in unknown:
+        keys = list(users[label])
+        name = label.rsplit(" (", 1)[0]
+        quality.add(
+            "status",
+            label,
+            "status",
+            name,
+            "No category (to do, in progress, done) is known for this status, so time in it "
+            "counts in none of them: an issue in it is never taken for in progress or done. "
+            f"{len(keys)} issue(s) use it: {_key_list(keys)}. A statuses.json listing it (GET "
+            "/rest/api/3/status) would give its category.",
+        )
+    return unknown
+
+
 def _add_data_warnings(
     warnings: list[str],
     *,
@@ -657,6 +897,7 @@ def _add_data_warnings(
     unknown: list[str],
     unreadable_changes: int,
     reconciled: list[str],
+    quality_rows: int,
 ) -> None:
     if collector.truncated:
         warnings.append(
@@ -672,19 +913,20 @@ def _add_data_warnings(
     if unknown:
         warnings.append(
             f"{len(unknown)} status(es) have no known category: {', '.join(unknown)}. Their "
-            "intervals keep a null category; a statuses.json listing them (GET "
-            "/rest/api/3/status) would give it."
+            "intervals keep a null category (see jira_data_quality for the issues using them); "
+            "a statuses.json listing them (GET /rest/api/3/status) would give it."
         )
     if collector.unreadable_points or unreadable_changes:
         warnings.append(
-            "Some story-point values are not numbers and count as no estimate: "
+            "Some story-point values are not usable numbers (infinite, NaN, negative or not a "
+            "number) and count as no estimate: "
             f"{len(collector.unreadable_points)} issue value(s)"
             + (
                 f" ({_key_list(collector.unreadable_points)})"
                 if collector.unreadable_points
                 else ""
             )
-            + f", {unreadable_changes} changelog value(s)."
+            + f", {unreadable_changes} changelog value(s); jira_data_quality lists each."
         )
     if collector.bad_sprint_values:
         warnings.append(
@@ -695,4 +937,10 @@ def _add_data_warnings(
             f"{len(reconciled)} issue(s) have a sprint history that does not match their "
             f"current Sprint field: {_key_list(reconciled)}. Their membership was reconciled "
             "towards the current field (rows marked inferred)."
+        )
+    if quality_rows:
+        warnings.append(
+            f"{quality_rows} value(s) of the snapshot could not be used as found: the table "
+            "jira_data_quality lists each (its issue, sprint or status, the field, the value) "
+            "with what was left out because of it; the rest is computed as usual."
         )

@@ -5,12 +5,17 @@ without a colon, from the platform REST API), `2020-06-12T00:38:51.882Z` and
 `2018-08-06T11:04:04.515-04:00` (the agile API). The old sprint report
 (`/rest/greenhopper/1.0/rapid/charts/sprintreport`) writes local times without any offset, like
 `14/Feb/20 12:19 PM`, in the time zone of the user who asked.
+
+A snapshot's columns go through `parse_jira_instants_keeping_going`: one value that is no instant
+(an impossible date such as 2026-02-30, a typo year, a missing offset) becomes NaT and is handed
+back with the reason, so the staging build records and leaves out that value instead of stopping.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -44,6 +49,16 @@ def parse_jira_instant(value: str | None) -> pd.Timestamp | None:
     return pd.Timestamp(instant).tz_convert("UTC")
 
 
+class UnreadableInstant(NamedTuple):
+    """A value of a column that is no instant: where it was, the value as found, and why (a
+    phrase that follows the value in a sentence: "'2026-02-30T10:00:00.000+0000' is not a real
+    calendar date (day is out of range for month)")."""
+
+    position: int
+    value: str
+    problem: str
+
+
 def parse_jira_instants(values: Iterable[str | None], what: str = "instants") -> pd.Series:
     """A column of Jira instants as `datetime64[ns, UTC]`; None and "" become NaT.
 
@@ -52,10 +67,28 @@ def parse_jira_instants(values: Iterable[str | None], what: str = "instants") ->
     are subtracted as a column. (Letting pandas parse the offsets itself is several times
     slower: it builds a time zone per value.) A value without an offset raises, naming `what`.
     """
+    instants, _ = _parse_instants(values, what, strict=True)
+    return instants
+
+
+def parse_jira_instants_keeping_going(
+    values: Iterable[str | None], what: str = "instants"
+) -> tuple[pd.Series, list[UnreadableInstant]]:
+    """`parse_jira_instants` for a snapshot's columns: a value that is no instant (an impossible
+    date such as 2026-02-30, no UTC offset, not a date at all) becomes NaT and is returned with
+    its position, so the caller can record it and leave it out instead of stopping the run."""
+    return _parse_instants(values, what, strict=False)
+
+
+def _parse_instants(
+    values: Iterable[str | None], what: str, *, strict: bool
+) -> tuple[pd.Series, list[UnreadableInstant]]:
     local: list[str | None] = []
     offset_minutes: list[int] = []
     known_offsets: dict[str, int] = {}
-    for value in values.to_numpy(dtype=object) if isinstance(values, pd.Series) else values:
+    unreadable: list[UnreadableInstant] = []
+    raw = values.to_numpy(dtype=object) if isinstance(values, pd.Series) else list(values)
+    for position, value in enumerate(raw):
         if value is None or value == "" or value != value:
             local.append(None)
             offset_minutes.append(0)
@@ -71,30 +104,70 @@ def parse_jira_instants(values: Iterable[str | None], what: str = "instants") ->
             cut, offset = 6, text[-6:]
         else:
             cut, offset = 0, ""
-        if not cut:
-            raise TimestampError(
-                f"{what}: {text!r} is not an instant with a UTC offset (Jira writes e.g. "
-                "2021-01-25T11:09:27.985+0800), so its instant is unknown."
-            )
-        minutes = known_offsets.get(offset)
+        minutes = known_offsets.get(offset) if cut else None
+        if cut and minutes is None:
+            minutes = _offset_minutes(offset)
+            if minutes is not None:
+                known_offsets[offset] = minutes
         if minutes is None:
-            minutes = known_offsets[offset] = _offset_minutes(offset, what)
+            problem = (
+                "is not an instant with a UTC offset (Jira writes e.g. "
+                "2021-01-25T11:09:27.985+0800), so its instant is unknown"
+                if not cut
+                else f"has {offset!r}, which is not a UTC offset like +0800 or -04:00"
+            )
+            if strict:
+                raise TimestampError(f"{what}: {text!r} {problem}.")
+            unreadable.append(UnreadableInstant(position, text, problem))
+            local.append(None)
+            offset_minutes.append(0)
+            continue
         local.append(text[:-cut])
         offset_minutes.append(minutes)
+    column = pd.Series(local, dtype=object)
     try:
-        naive = pd.to_datetime(pd.Series(local, dtype=object), format="ISO8601")
+        naive = pd.to_datetime(column, format="ISO8601")
     except (ValueError, TypeError) as error:
-        raise TimestampError(f"{what}: not ISO-8601 instants ({error}).") from error
+        if strict:
+            raise TimestampError(f"{what}: not ISO-8601 instants ({error}).") from error
+        # Rare (a damaged value), so only then is the column parsed a second time, the values
+        # pandas cannot read becoming NaT and being named one by one.
+        naive = pd.to_datetime(column, format="ISO8601", errors="coerce")
+        failed = np.flatnonzero(naive.isna().to_numpy() & column.notna().to_numpy())
+        for position in failed:
+            unreadable.append(
+                UnreadableInstant(
+                    int(position), str(raw[position]), _why_unreadable(local[position])
+                )
+            )
+            offset_minutes[position] = 0
+        unreadable.sort(key=lambda item: item.position)
     shift = np.asarray(offset_minutes, dtype="int64").astype("timedelta64[m]")
     utc = naive.to_numpy(dtype="datetime64[ns]") - shift
     index = values.index if isinstance(values, pd.Series) else None
-    return pd.Series(pd.DatetimeIndex(utc).tz_localize("UTC"), index=index)
+    return pd.Series(pd.DatetimeIndex(utc).tz_localize("UTC"), index=index), unreadable
 
 
-def _offset_minutes(offset: str, what: str) -> int:
+def _why_unreadable(local: str | None) -> str:
+    """Why pandas could not read a local date-time: Python's calendar says which part is
+    impossible ("day is out of range for month")."""
+    try:
+        datetime.fromisoformat(str(local))
+    except ValueError as error:
+        detail = str(error)
+        if "out of range" in detail or "must be in" in detail:
+            return f"is not a real calendar date or time ({detail})"
+        return "is not an ISO-8601 date and time as Jira writes them"
+    # A real date pandas still refused: a year outside what nanosecond instants hold (a typo
+    # such as 0202 for 2022).
+    return "lies outside the years 1678 to 2261 that the tables can hold"
+
+
+def _offset_minutes(offset: str) -> int | None:
+    """An offset such as +0800 or -04:00 in minutes; None when it is not one."""
     digits = offset[1:].replace(":", "")
     if len(digits) != 4 or not digits.isdigit():
-        raise TimestampError(f"{what}: {offset!r} is not a UTC offset like +0800 or -04:00.")
+        return None
     minutes = int(digits[:2]) * 60 + int(digits[2:])
     return minutes if offset[0] == "+" else -minutes
 

@@ -288,7 +288,12 @@ def _carried_over(
     as_of: pd.Timestamp,
 ) -> pd.Series:
     """Whether a not-completed issue went on into a later sprint: it was, at some instant after
-    C and by "as of", in another sprint that started after this one did (or has not started)."""
+    C and by "as of", in another sprint that started after this one did (or has not started).
+
+    A closed sprint without a start date (the staging parse leaves out both dates of a sprint
+    that starts after it ends) is placed by its completeDate instead: Jira keeps a closed sprint
+    in an unfinished issue's Sprint field, so taking an earlier closed sprint for one that has
+    not started would call every unfinished issue of the sprint after it carried over."""
     carried = pd.Series(False, index=frame.index)
     unfinished = frame.loc[frame["not_completed"], ["sprint_id", "issue_id", "sprint_start"]]
     unfinished = unfinished.assign(
@@ -308,7 +313,13 @@ def _carried_over(
     other_starts = pd.DataFrame(
         {
             "other_sprint_id": _column(jira_sprints["sprint_id"].astype("int64")),
-            "other_start": _column(utc_column(jira_sprints["start_date"])),
+            "other_start": _column(
+                utc_column(jira_sprints["start_date"]).fillna(
+                    utc_column(jira_sprints["complete_date"]).where(
+                        jira_sprints["state"].eq("closed")
+                    )
+                )
+            ),
         }
     )
     later = later.merge(other_starts, on="other_sprint_id", how="left")
