@@ -424,8 +424,8 @@ def test_a_sprint_that_starts_after_it_ends_is_reported_and_not_judged(tmp_path:
     assert _reason(tables, "EE Sprint 7 (7)", "startDate") == (
         "The sprint starts after it ends (endDate 2020-06-12T00:38:51.882Z), which cannot be, "
         "so both dates are left out and the sprint is not judged: it gets no row in the sprint "
-        "tables (scope changes, commitments, scope creep, targets, velocity), while its issues "
-        "keep their membership."
+        "tables (scope changes, commitments, scope creep, targets, points completed), while its "
+        "issues keep their membership."
     )
     sprint_7 = tables.jira_sprints.set_index("sprint_id").loc[7]
     assert pd.isna(sprint_7["start_date"]) and pd.isna(sprint_7["end_date"])

@@ -68,3 +68,18 @@ def test_shipped_schemas_list_what_the_registry_derives() -> None:
     shipped_types = alerts["$defs"]["alert"]["properties"]["type"]["enum"]
     assert shipped_types == alert_schema()["$defs"]["alert"]["properties"]["type"]["enum"]
     assert shipped_types == list(alert_types())
+
+
+def test_every_threshold_has_a_lower_and_an_upper_bound() -> None:
+    """A threshold without a range took nonsense silently (`escape_rate_alert: -5` gave "an
+    escape rate of 0% against a -500% limit"); every numeric field of every section is
+    bounded on both sides, so run config outside the range fails when the run starts."""
+    unbounded = []
+    for section, section_field in Thresholds.model_fields.items():
+        for name, field in section_field.annotation.model_fields.items():
+            bounds = {type(rule).__name__ for rule in field.metadata}
+            if field.annotation in (int, float) and not (
+                bounds & {"Ge", "Gt"} and bounds & {"Le", "Lt"}
+            ):
+                unbounded.append(f"{section}.{name}")
+    assert unbounded == []

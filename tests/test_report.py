@@ -6,6 +6,7 @@ and a real render by headless Chromium."""
 
 from __future__ import annotations
 
+import json
 import struct
 import subprocess
 from html.parser import HTMLParser
@@ -15,8 +16,9 @@ import dagster as dg
 import pytest
 from automation_runs import materialize
 
-from jira_insights_pipeline.assets.report import read_insights, report_path
+from jira_insights_pipeline.assets.report import read_insights
 from jira_insights_pipeline.data_folder import DataFolder
+from jira_insights_pipeline.insights.documents import insight_document
 from jira_insights_pipeline.report.render import render_report, report_context
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -82,7 +84,7 @@ def sample_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]
 
 def test_the_sample_site_report(sample_report: tuple[Path, dict]) -> None:
     data_dir, metadata = sample_report
-    page = report_path(data_dir).read_text(encoding="utf-8")
+    page = DataFolder(data_dir).report.read_text(encoding="utf-8")
     parsed = Sections()
     parsed.feed(page)
     # Most severe first: Payments (errors), then Checkout and Mobile App (two warnings each, by
@@ -114,7 +116,7 @@ def test_the_sample_site_report(sample_report: tuple[Path, dict]) -> None:
     # Both PAY sprints its leakage rule judges (the latest closed and the running one) leak.
     assert metadata["error"] == sum(i["severity"] == "error" for i in insights) == 2
     assert metadata["warning"] == sum(i["severity"] == "warning" for i in insights)
-    assert metadata["path"] == str(report_path(data_dir).resolve())
+    assert metadata["path"] == str(DataFolder(data_dir).report.resolve())
 
 
 def _no_figures(board_id: int) -> list:
@@ -161,6 +163,32 @@ def test_a_broken_insight_file_fails_the_report(tmp_path: Path) -> None:
         read_insights(folder)
 
 
+def test_a_feed_cut_short_fails_the_report_naming_the_file(tmp_path: Path) -> None:
+    """A crash while a feed was written (before writes were atomic) left it at 0 bytes; the
+    report then failed with a bare JSONDecodeError."""
+    folder = DataFolder(tmp_path)
+    folder.insights.mkdir()
+    folder.insights_feed.write_text("")
+    with pytest.raises(dg.Failure) as raised:
+        read_insights(folder)
+    message = str(raised.value.description)
+    assert str(folder.insights_feed) in message
+    assert "not readable JSON" in message and "Re-materialize the insight assets" in message
+
+
+def test_a_run_reads_its_own_draft_before_the_published_files(tmp_path: Path) -> None:
+    folder = DataFolder(tmp_path)
+    document = insight_document("insights_feed", "2026-11-20T09:00:00+00:00", [])
+    draft = folder.draft("run-1")
+    draft.insights.mkdir(parents=True)
+    (draft.insights / "insights_feed.json").write_text(json.dumps(document))
+    folder.insights.mkdir()
+    folder.insights_feed.write_text("not json")  # published, broken: must not be read
+    assert read_insights(folder, ["run-1"]) == ([], ["insights_feed.json"])
+    with pytest.raises(dg.Failure):
+        read_insights(folder, ["another-run"])
+
+
 @pytest.mark.browser
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (make system-deps)")
 def test_chromium_renders_the_page(sample_report: tuple[Path, dict], tmp_path: Path) -> None:
@@ -174,7 +202,7 @@ def test_chromium_renders_the_page(sample_report: tuple[Path, dict], tmp_path: P
             "--disable-gpu",
             f"--screenshot={png}",
             "--window-size=1200,2000",
-            report_path(data_dir).resolve().as_uri(),
+            DataFolder(data_dir).report.resolve().as_uri(),
         ],
         capture_output=True,
         text=True,
@@ -185,3 +213,21 @@ def test_chromium_renders_the_page(sample_report: tuple[Path, dict], tmp_path: P
     header = png.read_bytes()[:24]
     assert header[:8] == b"\x89PNG\r\n\x1a\n"
     assert struct.unpack(">II", header[16:24]) == (1200, 2000)
+
+
+def test_values_left_out_are_listed_and_escaped() -> None:
+    row = {
+        "subject": "issue",
+        "key": "PAY-7",
+        "field": "story_points",
+        "value": "Infinity<script>",
+        "reason": "The story points value is infinite, so it is left out.",
+    }
+    page = render_report(
+        report_context([], {}, _no_figures, LABELS, as_of=None, site=None, data_quality=[row])
+    )
+    assert 'id="data-quality"' in page and "Data left out" in page
+    assert "issue PAY-7" in page and "<code>Infinity&lt;script&gt;</code>" in page
+    assert "so it is left out." in page
+    clean = render_report(report_context([], {}, _no_figures, LABELS, as_of=None, site=None))
+    assert "Data left out" not in clean

@@ -146,7 +146,7 @@ _ISSUE_DATE_CONSEQUENCES = {
 _SPRINT_DATE_CONSEQUENCES = {
     "startDate": (
         "so it is left empty: a sprint without a start is not judged (it gets no row in the "
-        "sprint tables: scope changes, commitments, scope creep, targets, velocity)"
+        "sprint tables: scope changes, commitments, scope creep, targets, points completed)"
     ),
     "endDate": (
         "so it is left empty: the sprint's close is taken from its completeDate (a running "
@@ -177,7 +177,7 @@ class _DataQuality:
             "story_points",
             value,
             f"The story points value {problem}, so it is left out: the issue counts as not "
-            "estimated in every sprint sum (commitment, completed points, velocity).",
+            "estimated in every sprint sum (commitment, completed points, the average per sprint).",
         )
 
     def changelog_points(self, unreadable: UnreadableEstimate) -> None:
@@ -425,7 +425,7 @@ def _leave_out_impossible_sprints(
             f"The sprint starts after it ends (endDate {raw['end_date'].iat[position]}), which "
             "cannot be, so both dates are left out and the sprint is not judged: it gets no "
             "row in the sprint tables (scope changes, commitments, scope creep, targets, "
-            "velocity), while its issues keep their membership.",
+            "points completed), while its issues keep their membership.",
         )
     frame.loc[impossible, ["start_date", "end_date"]] = pd.NaT
 

@@ -3,7 +3,8 @@
 `report_context` turns the insights (dicts of insight.schema.json) and each board's key figures
 (one per use case, from its home's `report.py`) into what the template shows: per board, the
 key figures with whether each crossed its rule,
-and the current insights from most to least severe with their evidence. `render_report` fills
+and the current insights from most to least severe with their evidence; then the values the
+snapshot held that no figure could use (the data-quality table). `render_report` fills
 the template. Every text that came from Jira or the model is escaped by jinja2's autoescape.
 """
 
@@ -54,9 +55,11 @@ def report_context(
     *,
     as_of: str | None,
     site: str | None,
+    data_quality: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """Everything the template shows, boards ordered by their most severe insight.
-    `figures(board_id)` gives a board's key figures (one per use case that has one)."""
+    `figures(board_id)` gives a board's key figures (one per use case that has one);
+    `data_quality` the rows of `jira_data_quality`, the values left out of every figure."""
     names = dict(board_names)
     for insight in insights:
         names.setdefault(int(insight["board"]["id"]), str(insight["board"]["name"]))
@@ -90,6 +93,7 @@ def report_context(
         "severity_label": SEVERITY_LABEL,
         "use_case_label": dict(use_case_labels),
         "issue_url": lambda key: issue_url(site, key),
+        "data_quality": [dict(row) for row in data_quality],
     }
 
 

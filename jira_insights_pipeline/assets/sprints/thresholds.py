@@ -17,10 +17,10 @@ class SprintThresholds(dg.Config):
         "by more than this percentage.",
     )
     small_max_points: float = Field(
-        default=3.0, ge=0, description="A story of at most this many points is small."
+        default=3.0, ge=0, le=100, description="A story of at most this many points is small."
     )
     large_min_points: float = Field(
-        default=8.0, gt=0, description="A story of at least this many points is large."
+        default=8.0, gt=0, le=1000, description="A story of at least this many points is large."
     )
 
     @model_validator(mode="after")

@@ -26,5 +26,8 @@ class VelocityThresholds(dg.Config):
         default=10_000, ge=100, le=1_000_000, description="Resampled sprints per forecast."
     )
     forecast_seed: int = Field(
-        default=7, description="Seed of the resampling, so the same data gives the same forecast."
+        default=7,
+        ge=0,
+        le=2**32 - 1,  # numpy's seed range
+        description="Seed of the resampling, so the same data gives the same forecast.",
     )
