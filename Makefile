@@ -27,11 +27,18 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
+# The instance's storage is created once, before its first run: two runs that start together on
+# an instance without storage race to create its tables (SQLite: "table runs already exists").
+INSTANCE_READY := $(DAGSTER_HOME)/.storage-ready
+$(INSTANCE_READY): $(STAMP)
+	@$(BIN)/dagster instance migrate > /dev/null
+	@touch $@
+
 # The run's full log goes to a file; the terminal gets progress, failures and the summary.
 DATA_DIR := $(or $(JIRA_INSIGHTS_DATA_DIR),data)
 DEMO_LOG := $(DATA_DIR)/demo-run.log
 
-demo: install
+demo: install $(INSTANCE_READY)
 	@mkdir -p $(DATA_DIR)
 	@echo "Materializing every asset on the bundled sample Jira site (full log: $(DEMO_LOG))"
 	@$(BIN)/dagster asset materialize -m jira_insights_pipeline.definitions --select '*' \
@@ -40,7 +47,7 @@ demo: install
 	@grep -E " - (ERROR|WARNING) - " $(DEMO_LOG) | cut -c1-240 || true
 	@$(BIN)/jira-insights summary
 
-dev: install
+dev: install $(INSTANCE_READY)
 	$(BIN)/dagster dev -w workspace.yaml
 
 # Chromium and its driver come from Debian, so Selenium never downloads a browser.

@@ -6,11 +6,18 @@ knows where each thing the pipeline writes lives in it.
     insights/<asset>.json  one insights file per use case, and insights_feed.json
     report/insights.html   the HTML report
     alerts/alerts.jsonl    the alert feed (the webhooks' outbox)
+    runs/<run id>/         a run's draft: the same layout (warehouse.duckdb with only the tables
+                           the run wrote, insights/, report/, raw/latest.json), made current by
+                           the run's `publication` step (publication.py) and then removed
+
+Everything outside `runs/` is what the last published run left; a run that fails or is killed
+never touches it.
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +25,8 @@ from pathlib import Path
 DATA_DIR_ENV = "JIRA_INSIGHTS_DATA_DIR"
 INSIGHTS_FOLDER = "insights"
 FEED_FILE = "insights_feed.json"
+RUNS_FOLDER = "runs"
+RAW_POINTER = "latest.json"
 
 
 @dataclass(frozen=True)
@@ -31,6 +40,19 @@ class DataFolder:
     @property
     def raw(self) -> Path:
         return self.root / "raw"
+
+    @property
+    def raw_pointer(self) -> Path:
+        """The pointer to the snapshot this folder's tables were built from."""
+        return self.raw / RAW_POINTER
+
+    @property
+    def runs(self) -> Path:
+        return self.root / RUNS_FOLDER
+
+    def draft(self, run_id: str) -> DataFolder:
+        """The folder run `run_id` writes into until its publication."""
+        return DataFolder(self.runs / run_id)
 
     @property
     def warehouse(self) -> Path:
@@ -54,3 +76,17 @@ class DataFolder:
     @property
     def alerts(self) -> Path:
         return self.root / "alerts" / "alerts.jsonl"
+
+
+def write_text_atomically(path: Path, text: str) -> None:
+    """Writes `text` to a temporary file beside `path`, then renames it over `path`: a reader,
+    or a crash half way, never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as temp:
+            temp.write(text)
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise

@@ -10,6 +10,7 @@ import dagster as dg
 from jira_insights_pipeline.assets import raw, staging
 from jira_insights_pipeline.assets.checks import threshold_checks
 from jira_insights_pipeline.assets.insights import build_insights_asset
+from jira_insights_pipeline.assets.publication import build_publication_asset
 from jira_insights_pipeline.assets.report import build_report_asset
 from jira_insights_pipeline.assets.sprints import assets as sprint_ledger
 from jira_insights_pipeline.automation.schedules import automation_from_env
@@ -21,6 +22,7 @@ from jira_insights_pipeline.resources.io_managers import RawSnapshotIOManager, W
 from jira_insights_pipeline.resources.jira_source import JiraSource
 from jira_insights_pipeline.resources.llm import MODE_ENV, MODEL_PATH_ENV, LlamaModelResource
 from jira_insights_pipeline.resources.settings import PipelineSettings
+from jira_insights_pipeline.resources.snapshot_guard import SnapshotGuard
 
 
 def _data_dir() -> dg.EnvVar | str:
@@ -53,14 +55,17 @@ DAILY_FRESHNESS = dg.FreshnessPolicy.time_window(
 
 def pipeline_assets() -> list[dg.AssetsDefinition]:
     """The lineage: raw scrape, staging, the sprint ledger, each use case's metric tables (from
-    the registry), the insights of every use case and the report."""
+    the registry), the insights of every use case and the report, and last the publication,
+    which makes what a run wrote current."""
     every = use_cases()
-    return [
+    written = [
         *dg.load_assets_from_modules([raw, staging, sprint_ledger]),
         *(asset for use_case in every for asset in use_case.assets),
         build_insights_asset(every),
         build_report_asset(every),
     ]
+    upstream = [key for asset in written for key in asset.keys]
+    return [*written, build_publication_asset(upstream)]
 
 
 def build_definitions() -> dg.Definitions:
@@ -75,6 +80,8 @@ def build_definitions() -> dg.Definitions:
             ),
             # Defaults in code; a run changes any of them in its run config (the launchpad).
             "thresholds": Thresholds(),
+            # Refuses snapshots that would read as falsely healthy; a run may allow one.
+            "snapshot_guard": SnapshotGuard(),
             "io_manager": WarehouseIOManager(data_dir=_data_dir()),
             "raw_snapshot_io_manager": RawSnapshotIOManager(data_dir=_data_dir()),
             "insights_io_manager": InsightsIOManager(data_dir=_data_dir()),

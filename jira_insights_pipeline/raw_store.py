@@ -1,19 +1,25 @@
-"""Where raw snapshots are kept: one folder per run under `<data folder>/raw/`, and a pointer
-to the newest one, so every run's input can be inspected and replayed."""
+"""Where raw snapshots are kept: one folder per run under `<data folder>/raw/`, and pointers to
+them, so every run's input can be inspected and replayed.
+
+Two kinds of pointer, the same small JSON file: `raw/latest.json` names the published snapshot
+(the one the current tables were built from; incremental fetches merge onto it), and a run's
+draft pointer (`runs/<run id>/raw/latest.json`) names the snapshot that run fetched. A run's
+staging reads its own draft pointer, never `latest.json`, so two overlapping runs never read
+each other's snapshot; the run's publication moves its pointer to `latest.json`.
+"""
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from jira_insights_pipeline.data_folder import RAW_POINTER as LATEST_POINTER
+from jira_insights_pipeline.data_folder import write_text_atomically
 from jira_insights_pipeline.snapshot import Snapshot, load_snapshot
-
-LATEST_POINTER = "latest.json"
 
 
 @dataclass(frozen=True)
@@ -23,6 +29,8 @@ class StoredSnapshot:
     snapshot: Snapshot
     source: str
     run_id: str
+    detail: str = ""
+    """Where the source read it, in the user's terms ("saved snapshot /their/folder")."""
 
 
 def run_folder(raw_dir: Path, run_id: str, started_at: datetime) -> Path:
@@ -30,49 +38,77 @@ def run_folder(raw_dir: Path, run_id: str, started_at: datetime) -> Path:
     return raw_dir / f"{started_at.strftime('%Y%m%dT%H%M%SZ')}-{run_id[:8]}"
 
 
+def record_pointer(
+    pointer_path: Path, folder: Path, *, source: str, run_id: str, detail: str = ""
+) -> None:
+    """Writes a pointer at `pointer_path` to the snapshot `folder` (a folder of the raw dir)."""
+    pointer = {"snapshot_dir": folder.name, "source": source, "run_id": run_id, "detail": detail}
+    write_text_atomically(pointer_path, json.dumps(pointer))
+
+
 def record_latest(raw_dir: Path, folder: Path, *, source: str, run_id: str) -> None:
     """Points `latest.json` at `folder` (atomically: a reader never sees half a pointer)."""
-    raw_dir.mkdir(parents=True, exist_ok=True)
-    pointer = {"snapshot_dir": folder.name, "source": source, "run_id": run_id}
-    handle, temp_name = tempfile.mkstemp(prefix=".latest.", dir=raw_dir)
-    with os.fdopen(handle, "w", encoding="utf-8") as temp:
-        json.dump(pointer, temp)
-    os.replace(temp_name, raw_dir / LATEST_POINTER)
+    record_pointer(raw_dir / LATEST_POINTER, folder, source=source, run_id=run_id)
+
+
+def _read_pointer(pointer_path: Path) -> dict[str, str]:
+    try:
+        pointer = json.loads(pointer_path.read_text(encoding="utf-8"))
+        found = {key: str(pointer[key]) for key in ("snapshot_dir", "source", "run_id")}
+        return {**found, "detail": str(pointer.get("detail") or "")}
+    except (ValueError, KeyError, TypeError) as error:
+        raise ValueError(
+            f"The raw snapshot pointer {pointer_path} is unreadable ({error}). Delete it and "
+            "materialize raw_jira_scrape again with a full refresh."
+        ) from None
+
+
+def pointed_folder(raw_dir: Path, pointer_path: Path) -> Path | None:
+    """The snapshot folder a pointer names, or None when there is no pointer."""
+    if not pointer_path.is_file():
+        return None
+    return raw_dir / _read_pointer(pointer_path)["snapshot_dir"]
 
 
 def latest_folder(raw_dir: Path) -> Path | None:
-    """The newest stored snapshot folder, or None before the first run."""
-    pointer_path = raw_dir / LATEST_POINTER
-    if not pointer_path.is_file():
-        return None
-    pointer = json.loads(pointer_path.read_text(encoding="utf-8"))
-    return raw_dir / pointer["snapshot_dir"]
+    """The published snapshot folder, or None before the first published run."""
+    return pointed_folder(raw_dir, raw_dir / LATEST_POINTER)
 
 
-def load_latest(raw_dir: Path) -> StoredSnapshot:
-    pointer_path = raw_dir / LATEST_POINTER
+def load_pointed(raw_dir: Path, pointer_path: Path) -> StoredSnapshot:
+    """The snapshot a pointer names, loaded."""
     if not pointer_path.is_file():
         raise FileNotFoundError(
             f"No raw snapshot stored under {raw_dir} yet: materialize raw_jira_scrape first."
         )
-    pointer = json.loads(pointer_path.read_text(encoding="utf-8"))
+    pointer = _read_pointer(pointer_path)
     return StoredSnapshot(
         snapshot=load_snapshot(raw_dir / pointer["snapshot_dir"]),
         source=pointer["source"],
         run_id=pointer["run_id"],
+        detail=pointer["detail"],
     )
 
 
-def prune_old_folders(raw_dir: Path, keep: int) -> list[Path]:
-    """Removes all but the newest `keep` run folders (never the one `latest.json` names)."""
+def load_latest(raw_dir: Path) -> StoredSnapshot:
+    """The published snapshot, loaded."""
+    return load_pointed(raw_dir, raw_dir / LATEST_POINTER)
+
+
+def prune_old_folders(raw_dir: Path, keep: int, *, in_use: Iterable[Path] = ()) -> list[Path]:
+    """Removes all but the newest `keep` run folders, never the published one nor those `in_use`
+    (named by a draft pointer of a run not yet published)."""
+    protected = {p.resolve() for p in in_use}
     latest = latest_folder(raw_dir)
+    if latest is not None:
+        protected.add(latest.resolve())
     folders = sorted(
         (p for p in raw_dir.iterdir() if p.is_dir() and not p.name.startswith(".")),
         key=lambda p: p.name,
     )
     removed = []
     for folder in folders[: max(len(folders) - keep, 0)]:
-        if latest is not None and folder.resolve() == latest.resolve():
+        if folder.resolve() in protected:
             continue
         shutil.rmtree(folder)
         removed.append(folder)

@@ -79,10 +79,12 @@ def materialize(
     snapshot_dir: Path | None = None,
     selection: str = "*",
     run_config: dict[str, Any] | None = None,
+    raise_on_error: bool = True,
     **tags: str,
 ) -> dg.ExecuteInProcessResult:
-    """Materialize `selection` of the real Definitions on `instance` into `data_dir`, from the
-    sample site or a snapshot folder, with `run_config` as the launchpad would pass it."""
+    """Materialize `selection` of the real Definitions and the publication on `instance` into
+    `data_dir`, from the sample site or a snapshot folder, with `run_config` as the launchpad
+    would pass it."""
     with environment(
         JIRA_INSIGHTS_DATA_DIR=str(data_dir),
         JIRA_INSIGHTS_LLM="off",
@@ -92,12 +94,15 @@ def materialize(
     ):
         defs = pipeline_definitions()
         job = defs.resolve_implicit_global_asset_job_def()
+        # With the publication, as every job has it: it makes the run's outputs current.
         keys = dg.AssetSelection.from_string(selection).resolve(defs.resolve_asset_graph())
+        keys |= {dg.AssetKey("publication")}
         return job.execute_in_process(
             instance=instance,
             asset_selection=sorted(keys),
             tags=tags or None,
             run_config=run_config,
+            raise_on_error=raise_on_error,
         )
 
 

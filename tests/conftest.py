@@ -35,9 +35,23 @@ def run_pipeline(data_dir: Path) -> Callable[..., dg.ExecuteInProcessResult]:
         with dg.instance_for_test() as instance:
             return job.execute_in_process(
                 instance=instance,
+                # With the publication, as every job has it: it makes the run's tables current.
                 asset_selection=sorted(
                     dg.AssetSelection.from_string(selection).resolve(defs.resolve_asset_graph())
+                    | {dg.AssetKey("publication")}
                 ),
             )
 
     return run
+
+
+@pytest.fixture(scope="session")
+def published_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder after one good, published run of the sample site (model off); tests copy
+    it (`publishing.copy_data_folder`) before changing anything."""
+    from automation_runs import materialize
+
+    data_dir = tmp_path_factory.mktemp("published") / "data"
+    with dg.instance_for_test() as instance:
+        assert materialize(instance, data_dir).success
+    return data_dir

@@ -19,6 +19,7 @@ from typing import Any
 import dagster as dg
 import duckdb
 import pandas as pd
+from publishing import with_publication
 from staging_builders import (
     StagedIssue,
     StagingSite,
@@ -297,7 +298,7 @@ def run(
     tables: dict[str, pd.DataFrame], data_dir: Path, as_of: str | None = None
 ) -> dg.ExecuteInProcessResult:
     return dg.materialize(
-        [*staging_stand_ins(tables), *SPRINT_ASSETS, *SPRINT_CHECKS],
+        with_publication([*staging_stand_ins(tables), *SPRINT_ASSETS, *SPRINT_CHECKS]),
         resources={
             "io_manager": WarehouseIOManager(data_dir=str(data_dir)),
             "pipeline_settings": PipelineSettings(data_dir=str(data_dir), as_of=as_of),

@@ -118,7 +118,7 @@ def test_daily_job_selects_everything_and_hourly_only_the_alert_tables(
         if s.group_name == "insights" and s.key.to_user_string() in every
     }
     assert "insights_report" in insights
-    assert hourly_keys == {"raw_jira_scrape"} | staging | alert_tables | insights
+    assert hourly_keys == {"raw_jira_scrape"} | staging | alert_tables | insights | {"publication"}
     assert not {"sprint_velocity", "cycle_times", "cycle_time_trends"} & hourly_keys
 
 

@@ -13,6 +13,7 @@ import dagster as dg
 import pytest
 
 from jira_insights_pipeline.definitions import build_definitions
+from jira_insights_pipeline.schemas import STAGING_SCHEMAS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,8 +45,16 @@ def test_every_asset_has_the_daily_freshness_policy() -> None:
 def test_staging_tables_go_to_schema_jira() -> None:
     defs = build_definitions()
     staging = [s for s in defs.resolve_all_asset_specs() if s.group_name == "staging"]
-    assert len(staging) == 9
+    assert {spec.key.to_user_string() for spec in staging} == set(STAGING_SCHEMAS)
     assert {spec.metadata["schema"] for spec in staging} == {"jira"}
+
+
+def test_the_publication_comes_after_every_other_asset() -> None:
+    graph = build_definitions().resolve_asset_graph()
+    publication = dg.AssetKey("publication")
+    others = set(graph.get_all_asset_keys()) - {publication}
+    assert graph.get(publication).parent_keys == others
+    assert graph.get(publication).child_keys == set()
 
 
 def test_unset_variables_keep_defaults_and_set_ones_bind_env_vars(

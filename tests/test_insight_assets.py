@@ -15,12 +15,14 @@ from pathlib import Path
 import dagster as dg
 import pytest
 from demo_tables import four_board_tables
+from publishing import with_publication
 
 from jira_insights_pipeline.assets.insights import build_insights_asset
 from jira_insights_pipeline.insights.documents import FEED_ASSET, validate_document
 from jira_insights_pipeline.insights.io_manager import InsightsIOManager
 from jira_insights_pipeline.registry import Thresholds, use_cases
 from jira_insights_pipeline.resources.llm import Completion, LlamaModelResource
+from jira_insights_pipeline.resources.settings import PipelineSettings
 
 insights = build_insights_asset(use_cases())
 # The tables the insights read: every use case's insight inputs, each once.
@@ -64,6 +66,7 @@ def _resources(data_dir: Path, llm: LlamaModelResource) -> dict:
         "thresholds": Thresholds(),
         "insights_io_manager": InsightsIOManager(data_dir=str(data_dir)),
         "io_manager": dg.FilesystemIOManager(base_dir=str(data_dir / "storage")),
+        "pipeline_settings": PipelineSettings(data_dir=str(data_dir)),
     }
 
 
@@ -72,7 +75,7 @@ def load_counting_job() -> dg.JobDefinition:
     (module level, so Dagster can rebuild it in each step process)."""
     data_dir = Path(os.environ[DATA_DIR_ENV])
     definitions = dg.Definitions(
-        assets=[demo_metric_tables, insights],
+        assets=with_publication([demo_metric_tables, insights]),
         jobs=[
             dg.define_asset_job(
                 "insights_job", selection="*", executor_def=dg.multiprocess_executor
@@ -87,7 +90,7 @@ def load_counting_job() -> dg.JobDefinition:
 
 def _materialize(tmp_path: Path, llm: LlamaModelResource) -> dg.ExecuteInProcessResult:
     return dg.materialize(
-        [demo_metric_tables, insights],
+        with_publication([demo_metric_tables, insights]),
         resources=_resources(tmp_path, llm),
     )
 
@@ -177,8 +180,9 @@ def test_the_model_loads_once_per_multiprocess_run(
             for event in result.all_events
             if event.event_type == dg.DagsterEventType.STEP_START
         }
-    # The upstream tables and the insights ran as two steps in two processes...
-    assert len(step_pids) == 2
+    # The upstream tables, the insights and the publication ran as three steps in three
+    # processes...
+    assert len(step_pids) == 3
     assert os.getpid() not in step_pids
     # ...and the model was loaded exactly once, in the insight step's process.
     loads = load_log.read_text().split()

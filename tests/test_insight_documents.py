@@ -13,6 +13,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 from demo_tables import AS_OF, four_board_tables
+from publishing import with_publication
 
 from jira_insights_pipeline.insights.documents import (
     SCHEMA_VERSION,
@@ -25,6 +26,7 @@ from jira_insights_pipeline.insights.documents import (
 from jira_insights_pipeline.insights.engine import feed_order, write_insights
 from jira_insights_pipeline.insights.io_manager import InsightsIOManager
 from jira_insights_pipeline.registry import Thresholds, use_case_names, use_cases
+from jira_insights_pipeline.resources.settings import PipelineSettings
 
 
 @pytest.fixture(scope="module")
@@ -127,8 +129,11 @@ def test_the_io_manager_writes_named_files_and_reads_them_back(tmp_path: Path, d
         return defect_leakage_insights["count"]
 
     result = dg.materialize(
-        [defect_leakage_insights, leakage_count],
-        resources={"insights_io_manager": InsightsIOManager(data_dir=str(tmp_path))},
+        with_publication([defect_leakage_insights, leakage_count]),
+        resources={
+            "insights_io_manager": InsightsIOManager(data_dir=str(tmp_path)),
+            "pipeline_settings": PipelineSettings(data_dir=str(tmp_path)),
+        },
     )
     assert result.success
     # Named after the asset alone, whatever its key prefix.
@@ -154,4 +159,4 @@ def test_the_io_manager_refuses_to_write_a_broken_document(tmp_path: Path) -> No
             [velocity_insights],
             resources={"insights_io_manager": InsightsIOManager(data_dir=str(tmp_path))},
         )
-    assert not (tmp_path / "insights" / "velocity_insights.json").exists()
+    assert not list(tmp_path.rglob("velocity_insights.json")), "not even in the run's draft"

@@ -13,16 +13,23 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pandas as pd
+from publishing import with_publication
 
 from jira_insights_pipeline.raw_store import load_latest, prune_old_folders, record_latest
 from jira_insights_pipeline.resources.io_managers import RawSnapshotIOManager, WarehouseIOManager
+from jira_insights_pipeline.resources.settings import PipelineSettings
 from jira_insights_pipeline.snapshot import SnapshotMeta, write_snapshot
 
 
+def _resources(data_dir: Path) -> dict[str, object]:
+    return {
+        "io_manager": WarehouseIOManager(data_dir=str(data_dir)),
+        "pipeline_settings": PipelineSettings(data_dir=str(data_dir)),
+    }
+
+
 def _run(assets: list, data_dir: Path) -> dg.ExecuteInProcessResult:
-    return dg.materialize(
-        assets, resources={"io_manager": WarehouseIOManager(data_dir=str(data_dir))}
-    )
+    return dg.materialize(with_publication(assets), resources=_resources(data_dir))
 
 
 def test_empty_table_is_created_and_readable(tmp_path: Path) -> None:
@@ -38,10 +45,9 @@ def test_empty_table_is_created_and_readable(tmp_path: Path) -> None:
     def link_count(jira_issue_links: pd.DataFrame) -> int:
         return len(jira_issue_links)
 
+    assets = with_publication([jira_issue_links, link_count])
     result = dg.materialize(
-        [jira_issue_links, link_count],
-        resources={"io_manager": WarehouseIOManager(data_dir=str(data_dir))},
-        selection=[jira_issue_links],
+        assets, resources=_resources(data_dir), selection=[jira_issue_links, assets[-1]]
     )
     assert result.success
     with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as connection:

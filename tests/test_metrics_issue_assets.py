@@ -16,6 +16,7 @@ import duckdb
 import pandas as pd
 import pytest
 from metrics_issue_site import Site, t, trend_site
+from publishing import with_publication
 from staging_builders import staging_stand_ins
 
 from jira_insights_pipeline.assets.checks import rule_check
@@ -55,9 +56,9 @@ def _materialize(
 ) -> tuple[dg.ExecuteInProcessResult, Path]:
     database = tmp_path / "warehouse.duckdb"
     result = dg.materialize(
-        [*staging_stand_ins(tables), *METRIC_ASSETS, *CHECKS],
+        with_publication([*staging_stand_ins(tables), *METRIC_ASSETS, *CHECKS]),
         resources={
-            "io_manager": WarehouseIOManager(database=str(database)),
+            "io_manager": WarehouseIOManager(data_dir=str(tmp_path)),
             "pipeline_settings": PipelineSettings(data_dir=str(tmp_path), as_of=as_of),
             "thresholds": Thresholds(),
         },

@@ -169,7 +169,7 @@ def test_checks_name_the_planted_boards_only(tmp_path: Path) -> None:
             ),
         ],
         resources={
-            "io_manager": WarehouseIOManager(database=str(tmp_path / "warehouse.duckdb")),
+            "io_manager": WarehouseIOManager(data_dir=str(tmp_path)),
             "pipeline_settings": PipelineSettings(data_dir=str(tmp_path)),
             "thresholds": THRESHOLDS,
         },

@@ -23,7 +23,8 @@ METRIC_TABLES = sorted({*LEDGER, *(table for u in use_cases() for table in u.tab
 # Live snapshots are exported when read; pin "as of" so both runs judge the same instant.
 AS_OF = "2026-11-20T09:00:00+00:00"
 SELECTION = " or ".join(
-    f"group:{group}" for group in ("raw", "staging", "sprints", *(u.name for u in use_cases()))
+    f"group:{group}"
+    for group in ("raw", "staging", "sprints", *(u.name for u in use_cases()), "publish")
 )
 
 

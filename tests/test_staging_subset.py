@@ -82,7 +82,9 @@ def test_cli_materializes_sprint_commitments_and_only_its_staging_tables(
     assert upstream_staging, f"no staging table upstream of sprint_commitments: {selected}"
     assert NOT_UPSTREAM not in selected, "pick a staging table that is not upstream"
 
-    run = _dagster(env, "materialize", "--select", SELECTION)
+    # With the publication, which makes the run's tables current (a run without it leaves them
+    # in its draft).
+    run = _dagster(env, "materialize", "--select", f"{SELECTION},publication")
     output = run.stdout + run.stderr
     assert run.returncode == 0, output[-5000:]
     # One step parsed the snapshot once for all the selected staging tables.
@@ -104,7 +106,7 @@ def test_a_subset_of_staging_tables_keeps_its_metadata(
         event.asset_key.to_user_string(): event.materialization.metadata
         for event in result.get_asset_materialization_events()
     }
-    assert set(materialized) == {"raw_jira_scrape", "jira_issues", "jira_sprints"}
+    assert set(materialized) == {"raw_jira_scrape", "jira_issues", "jira_sprints", "publication"}
     # The parse report stays on `jira_issues`, whatever else the run selected.
     assert "field_discovery" in materialized["jira_issues"]
     assert materialized["jira_sprints"]["dagster/row_count"].value == 40  # sample/PLANTED.md

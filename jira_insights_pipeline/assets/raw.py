@@ -5,8 +5,13 @@ from pathlib import Path
 
 import dagster as dg
 
+from jira_insights_pipeline.publication import (
+    draft_snapshot_folders,
+    finish_interrupted_publications,
+)
 from jira_insights_pipeline.raw_store import latest_folder, prune_old_folders, run_folder
 from jira_insights_pipeline.resources.jira_source import FetchResult, JiraSource
+from jira_insights_pipeline.resources.llm import LlamaModelResource
 from jira_insights_pipeline.resources.settings import PipelineSettings
 from jira_insights_pipeline.snapshot import load_snapshot
 
@@ -15,6 +20,26 @@ class RawScrapeConfig(dg.Config):
     full_refresh: bool = True
     """Re-read everything (daily); false fetches only what changed since the last run (hourly,
     live sources only)."""
+
+
+def run_started_at(context: dg.AssetExecutionContext) -> datetime:
+    """When the run started, as the instance recorded it (now, for a run it has no record of)."""
+    record = context.instance.get_run_record_by_id(context.run.run_id)
+    if record is not None and record.start_time is not None:
+        return datetime.fromtimestamp(record.start_time, tz=UTC)
+    return datetime.now(tz=UTC)
+
+
+def run_lineage(context: dg.AssetExecutionContext) -> list[str]:
+    """This run's id, then those of the runs it re-executes, newest first: a re-execution's
+    skipped steps left their outputs in the draft of the run that ran them."""
+    lineage = [context.run.run_id]
+    parent = context.run.parent_run_id
+    while parent is not None and parent not in lineage:
+        lineage.append(parent)
+        run = context.instance.get_run_by_id(parent)
+        parent = run.parent_run_id if run is not None else None
+    return lineage
 
 
 @dg.asset(
@@ -27,14 +52,27 @@ def raw_jira_scrape(
     config: RawScrapeConfig,
     jira_source: JiraSource,
     pipeline_settings: PipelineSettings,
+    llm: LlamaModelResource,
 ) -> dg.Output[FetchResult]:
     """The Jira site as one snapshot folder of Jira's own JSON (docs/snapshot-format.md),
     kept per run under `<data folder>/raw/` so every run's input can be inspected and replayed.
     One row here is one issue line of `issues.jsonl(.gz)`, with the site's fields, statuses,
-    boards and sprints beside it."""
-    raw_dir = pipeline_settings.raw_dir
-    started_at = datetime.fromtimestamp(_run_start(context), tz=UTC)
-    dest = run_folder(raw_dir, context.run.run_id, started_at)
+    boards and sprints beside it.
+
+    `llm` is asked for here, in the run's first step, so that a model path or LLM mode that
+    cannot work fails the run in its first seconds (the resource checks its configuration
+    when the step starts) rather than at the insights step minutes later."""
+    folder = pipeline_settings.folder
+    for finished in finish_interrupted_publications(folder):
+        context.log.warning(
+            f"Finished the publication of run {finished.run_id}, which stopped half way."
+        )
+    context.log.info(
+        "Insights will be worded by "
+        + (f"the model {llm.model_file_name}." if llm.enabled else "templates (LLM mode off).")
+    )
+    raw_dir = folder.raw
+    dest = run_folder(raw_dir, context.run.run_id, run_started_at(context))
     result = jira_source.source().write_snapshot(
         dest,
         previous=latest_folder(raw_dir),
@@ -42,7 +80,11 @@ def raw_jira_scrape(
         log=context.log,
     )
     snapshot = load_snapshot(result.snapshot_dir)
-    removed = prune_old_folders(raw_dir, keep=pipeline_settings.keep_raw_snapshots)
+    removed = prune_old_folders(
+        raw_dir,
+        keep=pipeline_settings.keep_raw_snapshots,
+        in_use=[result.snapshot_dir, *draft_snapshot_folders(folder)],
+    )
     if removed:
         context.log.info(f"Removed {len(removed)} old raw snapshot folder(s) from {raw_dir}.")
     issues_file = snapshot.issues_path
@@ -60,10 +102,3 @@ def raw_jira_scrape(
             "detail": result.detail,
         },
     )
-
-
-def _run_start(context: dg.AssetExecutionContext) -> float:
-    record = context.instance.get_run_record_by_id(context.run.run_id)
-    if record is not None and record.start_time is not None:
-        return record.start_time
-    return datetime.now(tz=UTC).timestamp()

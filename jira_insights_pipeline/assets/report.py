@@ -5,17 +5,17 @@ against insight.schema.json) and the tables each use case's report figure reads,
 to `jira_insights_pipeline.report.render`.
 """
 
-import json
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import pandas as pd
 
 from jira_insights_pipeline.assets.metadata import markdown_escape
-from jira_insights_pipeline.data_folder import DataFolder
-from jira_insights_pipeline.insights.documents import InsightDocumentError, validate_document
+from jira_insights_pipeline.assets.raw import run_lineage
+from jira_insights_pipeline.data_folder import FEED_FILE, DataFolder, write_text_atomically
+from jira_insights_pipeline.insights.documents import InsightDocumentError
+from jira_insights_pipeline.insights.io_manager import current_insight_file, read_insight_file
 from jira_insights_pipeline.insights.tables import MetricTables
 from jira_insights_pipeline.registry import Thresholds, use_cases
 from jira_insights_pipeline.report.figures import Figure
@@ -28,30 +28,26 @@ def _report_inputs(use_cases: Sequence[UseCase]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(t for use_case in use_cases for t in use_case.report_inputs))
 
 
-def report_path(data_dir: str | Path) -> Path:
-    return DataFolder.at(data_dir).report
-
-
-def read_insights(folder: DataFolder) -> tuple[list[dict[str, Any]], list[str]]:
-    """The current insights of the data `folder` (the feed file, else every use case's file)
-    and the files read. A file that breaks the schema fails the asset: the report must not
-    show a broken insight."""
-    feed = folder.insights_feed
-    use_case_files = [folder.insights_file(u.insight_asset) for u in use_cases()]
-    files = [feed] if feed.exists() else use_case_files
+def read_insights(
+    folder: DataFolder, run_ids: Sequence[str] = ()
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The insights a run sees in the data `folder` (the feed file, else every use case's file;
+    each from the draft of the first of `run_ids` that has it, else the published one) and the
+    files read. A file that is
+    cut short or breaks the schema fails the asset: the report must not show a broken
+    insight."""
+    names = [FEED_FILE] + [f"{u.insight_asset}.json" for u in use_cases()]
+    paths = [current_insight_file(folder, run_ids, name) for name in names]
+    files = paths[:1] if paths[0].is_file() else paths[1:]
     insights: list[dict[str, Any]] = []
     read: list[str] = []
     for path in files:
-        if not path.exists():
+        if not path.is_file():
             continue
-        document = json.loads(path.read_text(encoding="utf-8"))
         try:
-            validate_document(document)
+            document = read_insight_file(path)
         except InsightDocumentError as error:
-            raise dg.Failure(
-                description=f"{path} is not a valid insights file, so the report was not "
-                f"written. Re-materialize the insight assets. {error}"
-            ) from None
+            raise dg.Failure(description=f"The report was not written: {error}") from None
         insights += document["insights"]
         read.append(path.name)
     return insights, read
@@ -65,7 +61,10 @@ def build_report_asset(use_cases: Sequence[UseCase]) -> dg.AssetsDefinition:
         group_name="insights",
         kinds={"html", "jinja"},
         deps=[dg.AssetKey("insights_feed")],
-        ins={table: dg.AssetIn(key=table) for table in ("jira_snapshot", "jira_boards", *inputs)},
+        ins={
+            table: dg.AssetIn(key=table)
+            for table in ("jira_snapshot", "jira_boards", "jira_data_quality", *inputs)
+        },
     )
     def insights_report(
         context: dg.AssetExecutionContext,
@@ -75,8 +74,10 @@ def build_report_asset(use_cases: Sequence[UseCase]) -> dg.AssetsDefinition:
     ) -> dg.MaterializeResult:
         """One self-contained HTML page, `<data folder>/report/insights.html`: one section per
         board (anchor `#board-<id>`, the link alerts carry) with its key figures, each marked
-        when it crossed its rule, and its current insights by severity with their evidence."""
-        insights, files = read_insights(pipeline_settings.folder)
+        when it crossed its rule, and its current insights by severity with their evidence; then
+        the values the snapshot held that no figure could use (`jira_data_quality`)."""
+        folder = pipeline_settings.folder
+        insights, files = read_insights(folder, run_lineage(context))
         if not files:
             context.log.warning(
                 f"No insight files in {pipeline_settings.insights_dir}: the report shows the "
@@ -101,14 +102,12 @@ def build_report_asset(use_cases: Sequence[UseCase]) -> dg.AssetsDefinition:
             {use_case.name: use_case.label for use_case in use_cases},
             as_of=None if as_of is None else as_of.isoformat(),
             site=site,
+            data_quality=tables["jira_data_quality"].to_dict("records"),
         )
         html = render_report(page_context)
-        path = report_path(pipeline_settings.data_dir)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Written beside and renamed, so a reader never opens half a page.
-        partial = path.with_suffix(".html.partial")
-        partial.write_text(html, encoding="utf-8")
-        partial.replace(path)
+        # Into the run's draft: the publication step puts it where readers look.
+        write_text_atomically(folder.draft(context.run.run_id).report, html)
+        path = folder.report
         boards = page_context["boards"]
         summary = "\n".join(
             f"| {markdown_escape(board.name)} | {board.count('error')} | "
@@ -126,6 +125,7 @@ def build_report_asset(use_cases: Sequence[UseCase]) -> dg.AssetsDefinition:
                 "error": page_context["totals"]["error"],
                 "warning": page_context["totals"]["warning"],
                 "insight_files": ", ".join(files) or "none",
+                "values_left_out": len(page_context["data_quality"]),
                 "boards_summary": dg.MetadataValue.md(
                     "| board | errors | warnings | figures over threshold |\n"
                     "| --- | --- | --- | --- |\n" + summary

@@ -23,7 +23,12 @@ from typing import Any
 
 import dagster as dg
 
+from jira_insights_pipeline.assets.publication import PUBLICATION_ASSET
 from jira_insights_pipeline.assets.raw import RawScrapeConfig
+from jira_insights_pipeline.automation.run_status import (
+    ACTIVE_STATUSES,
+    fail_runs_whose_worker_died,
+)
 from jira_insights_pipeline.automation.sensors import (
     build_run_failure_sensor,
     build_threshold_alert_sensor,
@@ -43,13 +48,13 @@ HOURLY_SCHEDULE = "hourly_incremental_refresh"
 REFRESH_TAG = "jira_insights/refresh"
 # One tag on every pipeline run, for a run-queue limit (README: "Running on its own").
 PIPELINE_TAG = "jira_insights/pipeline"
+MAX_RUNTIME_TAG = "dagster/max_runtime"
 
-ACTIVE_STATUSES = [
-    dg.DagsterRunStatus.QUEUED,
-    dg.DagsterRunStatus.NOT_STARTED,
-    dg.DagsterRunStatus.STARTING,
-    dg.DagsterRunStatus.STARTED,
-]
+# The longest a refresh may run before run monitoring (.dagster/dagster.yaml) ends it: a full
+# refresh of 100 boards with the model takes well under an hour on 2 cores, and an hourly run
+# that outlives its hour only delays the next one.
+DAILY_MAX_RUNTIME_SECONDS = 3 * 3600
+HOURLY_MAX_RUNTIME_SECONDS = 3600
 
 
 class AutomationSettingsError(ValueError):
@@ -120,14 +125,16 @@ def hourly_tables() -> tuple[str, ...]:
 
 
 def hourly_selection() -> dg.AssetSelection:
-    """The raw scrape, staging, the alert tables, the insights and the report. The insights
-    and the report read the other metric tables as the daily run left them."""
+    """The raw scrape, staging, the alert tables, the insights, the report and the
+    publication. The insights and the report read the other metric tables as the daily run
+    left them."""
     return (
         dg.AssetSelection.assets("raw_jira_scrape")
         | dg.AssetSelection.groups("staging")
         | dg.AssetSelection.groups("sprints")
         | dg.AssetSelection.assets(*hourly_tables())
         | dg.AssetSelection.groups("insights")
+        | dg.AssetSelection.assets(PUBLICATION_ASSET)
     )
 
 
@@ -137,7 +144,11 @@ def build_jobs() -> tuple[dg.UnresolvedAssetJobDefinition, dg.UnresolvedAssetJob
         selection=daily_selection(),
         description="Full refresh: re-read all of Jira, rebuild every table, insight and the "
         "report.",
-        tags={REFRESH_TAG: "full", PIPELINE_TAG: "refresh"},
+        tags={
+            REFRESH_TAG: "full",
+            PIPELINE_TAG: "refresh",
+            MAX_RUNTIME_TAG: str(DAILY_MAX_RUNTIME_SECONDS),
+        },
         config=raw_scrape_config(full_refresh=True),
     )
     hourly = dg.define_asset_job(
@@ -146,7 +157,11 @@ def build_jobs() -> tuple[dg.UnresolvedAssetJobDefinition, dg.UnresolvedAssetJob
         description="Incremental refresh: fetch what changed in Jira, rebuild the tables the "
         "alerts read (team health, sprint commitments and scope changes, defect leakage), the "
         "insights and the report.",
-        tags={REFRESH_TAG: "incremental", PIPELINE_TAG: "refresh"},
+        tags={
+            REFRESH_TAG: "incremental",
+            PIPELINE_TAG: "refresh",
+            MAX_RUNTIME_TAG: str(HOURLY_MAX_RUNTIME_SECONDS),
+        },
         config=raw_scrape_config(full_refresh=False),
     )
     return daily, hourly
@@ -184,10 +199,11 @@ def build_schedules(
         f"skipped while another refresh is queued or running. {HOURLY_CRON_ENV} changes it.",
     )
     def hourly(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
-        busy = context.instance.get_run_records(
-            filters=dg.RunsFilter(statuses=ACTIVE_STATUSES, tags={PIPELINE_TAG: "refresh"}),
-            limit=1,
-        )
+        refreshes = dg.RunsFilter(statuses=ACTIVE_STATUSES, tags={PIPELINE_TAG: "refresh"})
+        under_way = [r.dagster_run for r in context.instance.get_run_records(filters=refreshes)]
+        for message in fail_runs_whose_worker_died(context.instance, under_way):
+            context.log.warning(message)
+        busy = context.instance.get_run_records(filters=refreshes, limit=1)
         if busy:
             return dg.SkipReason(
                 f"Run {busy[0].dagster_run.run_id} of {busy[0].dagster_run.job_name} is still "

@@ -1,55 +1,90 @@
-"""Insight files: `<data folder>/insights/<asset name>.json`, through universal-pathlib so the
-data folder may also be an fsspec URL (s3://, gs://, memory://).
+"""Insight files: `<data folder>/insights/<asset name>.json`.
 
-The IO manager validates every document against insight.schema.json on the way out and on the
-way in, so no consumer ever reads a file that breaks the schema.
+A run writes its insight files into its draft (`runs/<run id>/insights/`), each to a temporary
+name renamed into place, and its `publication` step renames them over the published ones, so no
+reader ever sees half a file or a mix of two runs. The IO manager validates every document
+against insight.schema.json on the way out and on the way in, so no consumer ever reads a file
+that breaks the schema.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from pydantic import Field
-from upath import UPath
 
-from jira_insights_pipeline.data_folder import INSIGHTS_FOLDER
-from jira_insights_pipeline.insights.documents import dumps, validate_document
+from jira_insights_pipeline.data_folder import DataFolder, write_text_atomically
+from jira_insights_pipeline.insights.documents import (
+    InsightDocumentError,
+    dumps,
+    validate_document,
+)
+from jira_insights_pipeline.resources.io_managers import source_run_id
 
 
-class InsightJsonIOManager(dg.UPathIOManager):
-    """Writes an insight document as `<base_path>/<asset name>.json` and reads it back."""
-
-    extension: str = ".json"
-
-    def get_asset_relative_path(self, context: dg.InputContext | dg.OutputContext) -> UPath:
-        # The file is named after the asset alone: consumers look for insights/<name>.json
-        # whatever key prefix the code location gives the asset.
-        return UPath(context.asset_key.path[-1])
-
-    def dump_to_path(self, context: dg.OutputContext, obj: dict[str, Any], path: UPath) -> None:
-        validate_document(obj)
-        path.write_text(dumps(obj), encoding="utf-8")
-
-    def load_from_path(self, context: dg.InputContext, path: UPath) -> dict[str, Any]:
+def read_insight_file(path: Path) -> dict[str, Any]:
+    """A validated insight document, or an error naming the file and what to do."""
+    try:
         document = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InsightDocumentError(
+            f"{path} is not readable JSON ({error}); it was probably cut short. Re-materialize "
+            "the insight assets (the `insights` step) to write it again."
+        ) from None
+    try:
         validate_document(document)
-        return document
+    except InsightDocumentError as error:
+        raise InsightDocumentError(
+            f"{path} is not a valid insights file: {error} Re-materialize the insight assets."
+        ) from None
+    return document
 
-    def get_metadata(self, context: dg.OutputContext, obj: dict[str, Any]) -> dict[str, Any]:
-        return {"dagster/row_count": obj["count"], "schema_version": obj["schema_version"]}
+
+def current_insight_file(folder: DataFolder, run_ids: Sequence[str], name: str) -> Path:
+    """The insight file `name` as a run sees it: from the first of `run_ids` (the run, then
+    the runs it re-executes) whose draft has it, else the published one."""
+    for run_id in run_ids:
+        drafted = folder.draft(run_id).insights / name
+        if drafted.is_file():
+            return drafted
+    return folder.insights / name
 
 
-class InsightsIOManager(dg.ConfigurableIOManagerFactory):
-    """The insight assets' IO manager: JSON files under `<data_dir>/insights/`."""
+class InsightsIOManager(dg.ConfigurableIOManager):
+    """The insight assets' IO manager: JSON files under `<data_dir>/insights/`, written through
+    the run's draft."""
 
     data_dir: str = Field(
         default="data",
         description="The pipeline's data folder (JIRA_INSIGHTS_DATA_DIR); insight files go to "
-        "its insights/ folder. A local path or an fsspec URL.",
+        "its insights/ folder.",
     )
 
-    def create_io_manager(self, context: dg.InitResourceContext) -> InsightJsonIOManager:
-        # DataFolder.insights, as a UPath: the data folder may also be an fsspec URL.
-        return InsightJsonIOManager(base_path=UPath(self.data_dir) / INSIGHTS_FOLDER)
+    @property
+    def folder(self) -> DataFolder:
+        return DataFolder.at(self.data_dir)
+
+    def handle_output(self, context: dg.OutputContext, obj: dict[str, Any]) -> None:
+        validate_document(obj)
+        # Named after the asset alone: consumers look for insights/<name>.json whatever key
+        # prefix the code location gives the asset.
+        name = f"{context.asset_key.path[-1]}.json"
+        write_text_atomically(self.folder.draft(context.run_id).insights / name, dumps(obj))
+        context.add_output_metadata(
+            {
+                "dagster/row_count": obj["count"],
+                "schema_version": obj["schema_version"],
+                # Where readers find it once the run's publication has made it current.
+                "path": dg.MetadataValue.path(str(self.folder.insights / name)),
+            }
+        )
+
+    def load_input(self, context: dg.InputContext) -> dict[str, Any]:
+        name = f"{context.asset_key.path[-1]}.json"
+        run_id = source_run_id(context)
+        runs = [] if run_id is None else [run_id]
+        return read_insight_file(current_insight_file(self.folder, runs, name))

@@ -1,4 +1,9 @@
-"""IO managers: the DuckDB warehouse for tables, and the raw snapshot store."""
+"""IO managers: the DuckDB warehouse for tables, and the raw snapshot pointer.
+
+Both write into the run's draft (`<data folder>/runs/<run id>/`, see publication.py) and read
+the run's draft first, then what was last published: nothing current changes before the run's
+`publication` step.
+"""
 
 from __future__ import annotations
 
@@ -15,12 +20,13 @@ from duckdb import DuckDBPyConnection as DuckDBConnection
 from pydantic import Field
 
 from jira_insights_pipeline.data_folder import DataFolder
-from jira_insights_pipeline.raw_store import StoredSnapshot, load_latest, record_latest
+from jira_insights_pipeline.raw_store import StoredSnapshot, load_pointed, record_pointer
 from jira_insights_pipeline.resources.jira_source import FetchResult
 
-# A step that writes holds DuckDB's file lock for a moment; another step waits this long at most.
-LOCK_RETRIES = 20
-LOCK_WAIT_SECONDS = 0.25
+# A step that writes holds DuckDB's file lock for a moment; another process waits this long at
+# most, then gets DuckDB's error naming the file.
+LOCK_WAIT_SECONDS = 10.0
+LOCK_POLL_SECONDS = 0.25
 DEFAULT_SCHEMA = "main"
 
 
@@ -29,21 +35,36 @@ def warehouse_path(data_dir: str | Path) -> Path:
 
 
 @contextmanager
-def warehouse_connection(database: Path, read_only: bool = False) -> Iterator[DuckDBConnection]:
-    """A connection to the warehouse file, waiting while another process holds its lock."""
+def warehouse_connection(
+    database: Path, read_only: bool = False, wait_seconds: float = LOCK_WAIT_SECONDS
+) -> Iterator[DuckDBConnection]:
+    """A connection to a warehouse file, waiting while another process holds its lock."""
     database.parent.mkdir(parents=True, exist_ok=True)  # DuckDB creates the file, not its folder
-    for attempt in range(LOCK_RETRIES):
+    deadline = time.monotonic() + wait_seconds
+    while True:
         try:
             connection = duckdb.connect(str(database), read_only=read_only)
             break
         except duckdb.IOException:
-            if attempt == LOCK_RETRIES - 1:
+            if time.monotonic() >= deadline:
                 raise
-            time.sleep(LOCK_WAIT_SECONDS)
+            time.sleep(LOCK_POLL_SECONDS)
     try:
         yield connection
     finally:
         connection.close()
+
+
+def has_table(database: Path, schema: str, table: str) -> bool:
+    """Whether the warehouse file `database` exists and holds `schema.table`."""
+    if not database.is_file():
+        return False
+    with warehouse_connection(database, read_only=True) as connection:
+        found = connection.execute(
+            "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
+            [schema, table],
+        ).fetchone()
+    return bool(found and found[0])
 
 
 def _schema_of(metadata: Mapping[str, Any] | None) -> str:
@@ -53,30 +74,43 @@ def _schema_of(metadata: Mapping[str, Any] | None) -> str:
     return str(schema)
 
 
+def source_run_id(context: dg.InputContext) -> str | None:
+    """The run whose draft may hold this input: this run when it wrote it, or, when this run
+    re-executes a failed one, the run that wrote it; None for an input from before the run (an
+    asset the run did not select), which is read from what was published."""
+    upstream = context.upstream_output
+    if upstream is None:
+        return None
+    try:
+        return upstream.run_id
+    except dg.DagsterInvariantViolationError:  # Dagster gives no run for unselected assets
+        return None
+
+
 class WarehouseIOManager(dg.ConfigurableIOManager):
-    """Stores each table asset as one DuckDB table, `<schema>.<asset name>`, in the warehouse
-    (`<data folder>/warehouse.duckdb`); the schema is the asset's `schema` metadata (`jira` for
-    staging, `metrics` for metric tables).
+    """Stores each table asset as one DuckDB table, `<schema>.<asset name>`; the schema is the
+    asset's `schema` metadata (`jira` for staging, `metrics` for metric tables).
+
+    A run writes into its draft warehouse (`<data folder>/runs/<run id>/warehouse.duckdb`) and
+    reads a table from there when the run wrote it, else from the published warehouse
+    (`<data folder>/warehouse.duckdb`), which only the run's `publication` step changes.
 
     A write replaces the whole table in one statement (`create or replace table ... as select`),
-    so a reader never sees half a table, an empty frame still creates its table, and a new
-    column never breaks the next run (the stock DuckDB pandas handler skips empty frames and
-    deletes then inserts in two commits, by column position)."""
+    so an empty frame still creates its table and a new column never breaks the next run (the
+    stock DuckDB pandas handler skips empty frames and deletes then inserts, by column position,
+    in two commits)."""
 
     data_dir: str = Field(default="data", description="The data folder (JIRA_INSIGHTS_DATA_DIR).")
-    database: str = Field(
-        default="", description="An explicit DuckDB file; empty means <data_dir>/warehouse.duckdb."
-    )
 
     @property
-    def path(self) -> Path:
-        return Path(self.database) if self.database else warehouse_path(self.data_dir)
+    def folder(self) -> DataFolder:
+        return DataFolder.at(self.data_dir)
 
     def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame) -> None:
         schema = _schema_of(context.definition_metadata)
         table = context.asset_key.path[-1]
         frame = obj  # noqa: F841 - DuckDB reads the local variable `frame` by name.
-        with warehouse_connection(self.path) as connection:
+        with warehouse_connection(self.folder.draft(context.run_id).warehouse) as connection:
             connection.execute(f'create schema if not exists "{schema}"')
             connection.execute(
                 f'create or replace table "{schema}"."{table}" as select * from frame'
@@ -89,24 +123,45 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
         upstream = context.upstream_output
         schema = _schema_of(upstream.definition_metadata if upstream else None)
         table = context.asset_key.path[-1]
-        with warehouse_connection(self.path) as connection:
+        run_id = source_run_id(context)
+        database = self.folder.warehouse
+        if run_id is not None and has_table(self.folder.draft(run_id).warehouse, schema, table):
+            database = self.folder.draft(run_id).warehouse
+        if not has_table(database, schema, table):
+            raise FileNotFoundError(
+                f"Table {schema}.{table} is not in the warehouse {database}: materialize "
+                f"{table} (or everything, `make demo`) first."
+            )
+        with warehouse_connection(database, read_only=True) as connection:
             return connection.execute(f'select * from "{schema}"."{table}"').fetchdf()
 
 
 class RawSnapshotIOManager(dg.ConfigurableIOManager):
-    """Keeps the pointer to the newest raw snapshot and hands downstream assets the snapshot.
+    """Records which raw snapshot folder a run fetched, and hands downstream steps that run's
+    snapshot.
 
-    The snapshot itself is written by the source into its own per-run folder; this IO manager
-    records which folder is current, so any later run (or a person) can replay it."""
+    The source writes the snapshot into its own per-run folder under `<data folder>/raw/`; this
+    IO manager writes the run's draft pointer to it (`runs/<run id>/raw/latest.json`). A step
+    loads its own run's snapshot when the run fetched one, else the published one
+    (`raw/latest.json`, moved only by the run's publication): two overlapping runs never read
+    each other's snapshot, and a run whose staging failed never becomes the base the next
+    incremental fetch merges onto."""
 
     data_dir: str = Field(default="data", description="The data folder (JIRA_INSIGHTS_DATA_DIR).")
 
     @property
-    def raw_dir(self) -> Path:
-        return DataFolder.at(self.data_dir).raw
+    def folder(self) -> DataFolder:
+        return DataFolder.at(self.data_dir)
 
     def handle_output(self, context: dg.OutputContext, obj: FetchResult) -> None:
-        record_latest(self.raw_dir, obj.snapshot_dir, source=obj.source, run_id=context.run_id)
+        pointer = self.folder.draft(context.run_id).raw_pointer
+        record_pointer(
+            pointer, obj.snapshot_dir, source=obj.source, run_id=context.run_id, detail=obj.detail
+        )
 
     def load_input(self, context: dg.InputContext) -> StoredSnapshot:
-        return load_latest(self.raw_dir)
+        run_id = source_run_id(context)
+        pointer = self.folder.raw_pointer
+        if run_id is not None and self.folder.draft(run_id).raw_pointer.is_file():
+            pointer = self.folder.draft(run_id).raw_pointer
+        return load_pointed(self.folder.raw, pointer)
