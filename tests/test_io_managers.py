@@ -13,8 +13,10 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pandas as pd
+import pytest
 from publishing import with_publication
 
+from jira_insights_pipeline.data_folder import write_text_atomically
 from jira_insights_pipeline.raw_store import load_latest, prune_old_folders, record_latest
 from jira_insights_pipeline.resources.io_managers import RawSnapshotIOManager, WarehouseIOManager
 from jira_insights_pipeline.resources.settings import PipelineSettings
@@ -118,3 +120,14 @@ def test_raw_io_manager_loads_the_recorded_snapshot_in_a_run(tmp_path: Path) -> 
     )
     assert result.success
     assert seen == {"site": "https://jira.example", "source": "snapshot"}
+
+
+def test_a_write_that_fails_half_way_leaves_the_old_file_and_no_temporary(tmp_path: Path) -> None:
+    """A crash while the feed was written left `insights_feed.json` at 0 bytes; every file the
+    pipeline writes now goes to a temporary name first and is renamed over the old one."""
+    feed = tmp_path / "insights" / "insights_feed.json"
+    write_text_atomically(feed, '{"count": 1}')
+    with pytest.raises(UnicodeEncodeError):
+        write_text_atomically(feed, '{"count": 2, "title": "\ud800"}')  # not encodable
+    assert feed.read_text() == '{"count": 1}'
+    assert [p.name for p in feed.parent.iterdir()] == ["insights_feed.json"]
