@@ -66,4 +66,5 @@ test: install system-deps lint
 	$(BIN)/pytest
 
 clean:
-	rm -rf data .dagster/storage .dagster/history .dagster/schedules .dagster/logs
+	rm -rf data .dagster/storage .dagster/history .dagster/schedules .dagster/logs \
+		.dagster/.storage-ready

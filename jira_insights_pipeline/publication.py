@@ -14,8 +14,9 @@ The run's last step, the `publication` asset, runs only when every step before i
 1. writes a marker into the draft: from here on, if this process dies, whoever next sees the
    marker (the next run's raw step or publication) finishes the publication;
 2. copies every draft table into the warehouse in ONE DuckDB transaction, with a row in
-   `pipeline.publications`, and refuses when a run that started later has already published
-   (an overlapping, slower run must not put older data over newer);
+   `pipeline.publications`, and refuses when newer data has already been published (an
+   overlapping, slower run must not put older data over newer; data dates from the start of
+   the run that fetched its snapshot);
 3. renames every draft file over its published path (each rename is atomic);
 4. moves the raw pointer, so the next incremental fetch merges onto this run's snapshot;
 5. removes the draft.
@@ -95,7 +96,7 @@ def _publish_tables(
         db.execute(f"create schema if not exists {PUBLICATIONS_SCHEMA}")
         db.execute(
             f"create table if not exists {PUBLICATIONS_TABLE} (run_id varchar, "
-            "run_started_at timestamptz, published_at timestamptz, tables integer, "
+            "snapshot_run_started_at timestamptz, published_at timestamptz, tables integer, "
             "files integer, raw_snapshot varchar)"
         )
         attached = []
@@ -114,17 +115,18 @@ def _publish_tables(
             db.execute("begin transaction")
             try:
                 newer = db.execute(
-                    f"select run_id, run_started_at from {PUBLICATIONS_TABLE} "
-                    "where run_started_at > ? and run_id <> ? order by run_started_at desc "
-                    "limit 1",
+                    f"select run_id, snapshot_run_started_at from {PUBLICATIONS_TABLE} "
+                    "where snapshot_run_started_at > ? and run_id <> ? "
+                    "order by snapshot_run_started_at desc limit 1",
                     [started, run_id],
                 ).fetchone()
                 if newer is not None:
                     raise StalePublicationError(
-                        f"Run {run_id} (started {started.isoformat()}) was not published: run "
-                        f"{newer[0]}, which started later ({newer[1].isoformat()}), has already "
-                        "published newer data. Its outputs stay in "
-                        f"{folder.draft(run_id).root} for inspection; nothing current changed."
+                        f"Run {run_id}, whose data dates from {started.isoformat()}, was not "
+                        f"published: run {newer[0]}, whose data dates from "
+                        f"{newer[1].isoformat()}, has already published newer data. Its "
+                        f"outputs stay in {folder.draft(run_id).root} for inspection; nothing "
+                        "current changed."
                     )
                 for schema, table in tables:
                     db.execute(f'create schema if not exists "{schema}"')
@@ -191,12 +193,17 @@ def publish_run(
     return Publication(run_id, tables, tuple(str(f) for f in sorted(files)), raw_snapshot)
 
 
-def finish_interrupted_publications(folder: DataFolder) -> list[Publication]:
-    """Completes every publication a dead process left half done (a draft with its marker)."""
+def finish_interrupted_publications(
+    folder: DataFolder, active_run_ids: Collection[str]
+) -> list[Publication]:
+    """Completes every publication a dead process left half done: a draft with its marker whose
+    run is no longer under way (a run still under way may be publishing right now)."""
     finished: list[Publication] = []
     if not folder.runs.is_dir():
         return finished
     for marker in sorted(folder.runs.glob(f"*/{PUBLISHING_MARKER}")):
+        if marker.parent.name in active_run_ids:
+            continue
         noted = json.loads(marker.read_text(encoding="utf-8"))
         try:
             finished.append(

@@ -80,9 +80,11 @@ def materialize(
     selection: str = "*",
     run_config: dict[str, Any] | None = None,
     raise_on_error: bool = True,
+    publish: bool = True,
     **tags: str,
 ) -> dg.ExecuteInProcessResult:
-    """Materialize `selection` of the real Definitions and the publication on `instance` into
+    """Materialize `selection` of the real Definitions and (unless not to `publish`) the
+    publication on `instance` into
     `data_dir`, from the sample site or a snapshot folder, with `run_config` as the launchpad
     would pass it."""
     with environment(
@@ -96,7 +98,8 @@ def materialize(
         job = defs.resolve_implicit_global_asset_job_def()
         # With the publication, as every job has it: it makes the run's outputs current.
         keys = dg.AssetSelection.from_string(selection).resolve(defs.resolve_asset_graph())
-        keys |= {dg.AssetKey("publication")}
+        publication = {dg.AssetKey("publication")}
+        keys = keys | publication if publish else keys - publication
         return job.execute_in_process(
             instance=instance,
             asset_selection=sorted(keys),

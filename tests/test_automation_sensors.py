@@ -288,6 +288,27 @@ def test_recovery_then_crossing_again_alerts_again_and_an_unchanged_rerun_does_n
         assert all(r["reason"] == "new" for r in again)
 
 
+def test_a_run_that_did_not_publish_raises_no_alert(tmp_path: Path) -> None:
+    """Tables written by a run without its publication are only in its draft: the warehouse
+    still shows the last published run's, so the new materializations raise nothing."""
+    payments = board_subset_snapshot(tmp_path / "payments", [3])
+    platform = board_subset_snapshot(tmp_path / "platform", [4])
+    data_dir = tmp_path / "data"
+    settings = alert_settings()
+    with dg.instance_for_test() as instance:
+        assert materialize(instance, data_dir, platform).success
+        _, cursor = tick(instance, None, data_dir, settings)
+        assert alerts(data_dir) == []
+        assert materialize(instance, data_dir, payments, publish=False).success
+        result, cursor = tick(instance, cursor, data_dir, settings)
+        assert alerts(data_dir) == []
+        assert "written by runs that did not publish" in result.skip_reason.skip_message
+        # Published, the same crossings alert.
+        assert materialize(instance, data_dir, payments).success
+        _, cursor = tick(instance, cursor, data_dir, settings)
+        assert {crossing_of(r) for r in alerts(data_dir)} == PAYMENTS_CROSSINGS
+
+
 def _failure_context(
     instance: dg.DagsterInstance, run_id: str, data_dir: Path
 ) -> dg.RunFailureSensorContext:

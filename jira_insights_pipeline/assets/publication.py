@@ -8,11 +8,13 @@ repeat.
 
 import shutil
 from collections.abc import Sequence
+from datetime import datetime
 
 import dagster as dg
 
 from jira_insights_pipeline.assets.raw import run_lineage, run_started_at
-from jira_insights_pipeline.automation.run_status import ACTIVE_STATUSES
+from jira_insights_pipeline.automation.run_status import active_run_ids
+from jira_insights_pipeline.data_folder import DataFolder
 from jira_insights_pipeline.publication import (
     StalePublicationError,
     abandoned_drafts,
@@ -23,6 +25,18 @@ from jira_insights_pipeline.resources.settings import PipelineSettings
 
 PUBLICATION_ASSET = "publication"
 PUBLISH_GROUP = "publish"
+
+
+def data_time(
+    context: dg.AssetExecutionContext, folder: DataFolder, lineage: Sequence[str]
+) -> datetime:
+    """How new the data being published is: the start of the run that fetched its snapshot
+    (for a re-execution that skipped the raw step, the run it re-executes), else this run's.
+    An older snapshot never goes over a newer one, whichever run publishes it."""
+    for run_id in lineage:
+        if folder.draft(run_id).raw_pointer.is_file():
+            return run_started_at(context, run_id)
+    return run_started_at(context)
 
 
 def build_publication_asset(upstream: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
@@ -37,21 +51,18 @@ def build_publication_asset(upstream: Sequence[dg.AssetKey]) -> dg.AssetsDefinit
         report and its raw snapshot pointer. Select it with whatever you materialize; a run
         without it leaves its outputs in its draft, unpublished."""
         folder = pipeline_settings.folder
-        for finished in finish_interrupted_publications(folder):
+        active = active_run_ids(context.instance)
+        for finished in finish_interrupted_publications(folder, active):
             context.log.warning(
                 f"Finished the publication of run {finished.run_id}, which stopped half way."
             )
+        lineage = run_lineage(context)
         try:
-            own, *re_executes = run_lineage(context)
-            published = publish_run(folder, own, run_started_at(context), re_executes)
+            published = publish_run(
+                folder, lineage[0], data_time(context, folder, lineage), lineage[1:]
+            )
         except StalePublicationError as error:
             raise dg.Failure(description=str(error)) from None
-        active = {
-            record.dagster_run.run_id
-            for record in context.instance.get_run_records(
-                filters=dg.RunsFilter(statuses=ACTIVE_STATUSES)
-            )
-        }
         for draft in abandoned_drafts(folder, active):
             shutil.rmtree(draft, ignore_errors=True)
             context.log.info(f"Removed the draft of run {draft.name}, which never published.")

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from jira_insights_pipeline.automation.run_status import active_run_ids
 from jira_insights_pipeline.publication import (
     draft_snapshot_folders,
     finish_interrupted_publications,
@@ -22,9 +23,10 @@ class RawScrapeConfig(dg.Config):
     live sources only)."""
 
 
-def run_started_at(context: dg.AssetExecutionContext) -> datetime:
-    """When the run started, as the instance recorded it (now, for a run it has no record of)."""
-    record = context.instance.get_run_record_by_id(context.run.run_id)
+def run_started_at(context: dg.AssetExecutionContext, run_id: str | None = None) -> datetime:
+    """When run `run_id` (by default this one) started, as the instance recorded it (now, for
+    a run it has no record of)."""
+    record = context.instance.get_run_record_by_id(run_id or context.run.run_id)
     if record is not None and record.start_time is not None:
         return datetime.fromtimestamp(record.start_time, tz=UTC)
     return datetime.now(tz=UTC)
@@ -63,7 +65,7 @@ def raw_jira_scrape(
     cannot work fails the run in its first seconds (the resource checks its configuration
     when the step starts) rather than at the insights step minutes later."""
     folder = pipeline_settings.folder
-    for finished in finish_interrupted_publications(folder):
+    for finished in finish_interrupted_publications(folder, active_run_ids(context.instance)):
         context.log.warning(
             f"Finished the publication of run {finished.run_id}, which stopped half way."
         )

@@ -24,6 +24,12 @@ ACTIVE_STATUSES = [
 ]
 
 
+def active_run_ids(instance: dg.DagsterInstance) -> set[str]:
+    """The ids of every run under way on the instance."""
+    records = instance.get_run_records(filters=dg.RunsFilter(statuses=ACTIVE_STATUSES))
+    return {record.dagster_run.run_id for record in records}
+
+
 def _process_exists(pid: int) -> bool:
     try:
         os.kill(pid, 0)  # signal 0 only asks whether the process exists

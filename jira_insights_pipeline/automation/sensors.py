@@ -1,8 +1,9 @@
 """The alert sensors.
 
 `metric_threshold_alerts` reacts to new materializations of the watched metric tables and to
-new evaluations of their asset checks. Once the run that wrote a table has finished (so the
-insights written later in the same run are there too), it reads the table from the DuckDB
+new evaluations of their asset checks. Once the run that wrote a table has finished and
+published (so the insights written later in the same run are current too; a run that did not
+publish changed nothing a reader sees, so it raises nothing), it reads the table from the DuckDB
 warehouse (read-only), finds the crossings, keeps those the dedup state lets through, words each
 with the matching insight's title and message, appends them to the feed and delivers the feed's
 new alerts to the webhooks. Its cursor holds the dedup state and the pending deliveries, so a
@@ -25,6 +26,7 @@ import duckdb
 import pandas as pd
 import requests
 
+from jira_insights_pipeline.assets.publication import PUBLICATION_ASSET
 from jira_insights_pipeline.automation.crossings import crossings_for, watched_rules
 from jira_insights_pipeline.automation.cursor import AlertCursor
 from jira_insights_pipeline.automation.dedup import decide_alerts
@@ -52,6 +54,7 @@ THRESHOLD_SENSOR_NAME = "metric_threshold_alerts"
 RUN_FAILURE_SENSOR_NAME = "scheduled_run_failure_alerts"
 THRESHOLD_SENSOR_INTERVAL_SECONDS = 60
 SCHEDULE_NAME_TAG = "dagster/schedule_name"
+PUBLICATION_KEY = dg.AssetKey(PUBLICATION_ASSET)
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,19 @@ def _run_finished(instance: dg.DagsterInstance, run_id: str) -> bool:
     return run is None or run.is_finished
 
 
+def _run_published(instance: dg.DagsterInstance, run_id: str) -> bool:
+    """Whether the run's publication made its tables current: a run that failed, or left the
+    publication out, wrote only its draft, and what the warehouse shows is an earlier run's."""
+    materialized = instance.get_records_for_run(
+        run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+    ).records
+    return any(
+        record.event_log_entry.asset_materialization is not None
+        and record.event_log_entry.asset_materialization.asset_key == PUBLICATION_KEY
+        for record in materialized
+    )
+
+
 def read_tables(
     warehouse: Path, assets: list[str]
 ) -> tuple[dict[str, pd.DataFrame], dict[int, str], dict[str, str]]:
@@ -144,6 +160,7 @@ class TickSummary:
     raised: list[str] = field(default_factory=list)
     recovered: list[str] = field(default_factory=list)
     waiting: list[str] = field(default_factory=list)
+    unpublished: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     delivered: int = 0
     retrying: int = 0
@@ -158,6 +175,11 @@ class TickSummary:
             parts.append(f"recovered: {', '.join(self.recovered)}")
         if self.waiting:
             parts.append(f"waiting for running runs to finish: {', '.join(self.waiting)}")
+        if self.unpublished:
+            parts.append(
+                "written by runs that did not publish (nothing current changed): "
+                + ", ".join(self.unpublished)
+            )
         if self.problems:
             parts.append("; ".join(self.problems))
         parts.append(
@@ -186,10 +208,14 @@ def evaluate_threshold_alerts(
     }
     ready = {}
     for check, signal in changed.items():
-        if _run_finished(context.instance, signal.run_id):
+        if not _run_finished(context.instance, signal.run_id):
+            summary.waiting.append(signal.asset)
+        elif _run_published(context.instance, signal.run_id):
             ready[check] = signal
         else:
-            summary.waiting.append(signal.asset)
+            # Nothing current changed: no alert, and no waiting on it again.
+            state.seen[check] = signal.seen_ids
+            summary.unpublished.append(signal.asset)
 
     records: list[dict[str, Any]] = []
     if ready and pipeline_settings.warehouse_path.exists():

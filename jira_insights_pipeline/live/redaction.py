@@ -8,8 +8,9 @@ echoed the request (headers, query) never carries a credential into Dagster's ru
 event log or compute logs.
 
 `install_redaction` puts one shared filter on the loggers a live scrape uses (ours, urllib3's,
-requests', Selenium's) and on their handlers; the lead installs the same filter on Dagster's
-logger with `install_redaction(secrets, loggers=("dagster",))`.
+requests', Selenium's) and on their handlers; the scrape also adds it to the log it is handed,
+the raw step's Dagster log, so every message of the scrape reaches Dagster's event log
+redacted.
 """
 
 from __future__ import annotations
