@@ -78,6 +78,11 @@ def test_a_run_whose_staging_fails_changes_nothing_current(
     with dg.instance_for_test() as instance:
         result = materialize(instance, data_dir, snapshot_dir=broken, raise_on_error=False)
     assert not result.success
+    (failure,) = [event for event in result.all_events if event.is_step_failure]
+    message = failure.step_failure_data.error.message
+    # It names the user's snapshot folder, then the stored copy, then what is wrong.
+    assert f"The snapshot from saved snapshot {broken} (stored as " in message
+    assert f"issues {issues[0]['key']} appear more than once" in message
     assert published_state(data_dir) == before
     # The failed run's draft stays for a look, unpublished.
     (draft,) = DataFolder(data_dir).runs.iterdir()

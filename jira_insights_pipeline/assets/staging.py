@@ -60,15 +60,22 @@ def jira_staging(
     # writes, not the parse. `AssetExecutionContext.selected_output_names` is deprecated in
     # Dagster 1.13 in favour of the op context's.
     selected = context.op_execution_context.selected_output_names
-    tables = build_staging_tables(stored.snapshot, source=stored.source)
+    # Errors name the user's input (their snapshot folder, the sample, the site) first: the
+    # stored copy under <data folder>/raw/ is ours, not theirs.
+    where = f"The snapshot from {stored.detail or stored.source} (stored as {stored.snapshot.root})"
+    try:
+        tables = build_staging_tables(stored.snapshot, source=stored.source)
+    except ValueError as error:  # SnapshotError and the parse's own checks
+        raise dg.Failure(
+            description=f"{where} could not be staged, so nothing current changed: {error}"
+        ) from None
     report = tables.report
     refusals = snapshot_guard.refusals(
         snapshot_counts(tables), published_issue_count(pipeline_settings.warehouse_path)
     )
     if refusals:
         raise dg.Failure(
-            description=f"The snapshot from {stored.detail or stored.source} (stored as "
-            f"{stored.snapshot.root}) was not staged, so nothing current changed: "
+            description=f"{where} was not staged, so nothing current changed: "
             + "; and ".join(refusals)
             + "."
         )
