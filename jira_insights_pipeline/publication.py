@@ -49,7 +49,7 @@ ABANDONED_DRAFTS_KEPT = 3
 
 
 class StalePublicationError(RuntimeError):
-    """A run that started later has already published; this run's outputs stay in its draft."""
+    """Newer data has already been published; this run's outputs stay in its draft."""
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ def _sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _publish_tables(
+def publish_tables(
     folder: DataFolder,
     drafts: Sequence[DataFolder],
     run_id: str,
@@ -174,7 +174,7 @@ def publish_run(
     if pointers:
         raw_snapshot = json.loads(pointers[-1].read_text(encoding="utf-8"))["snapshot_dir"]
     try:
-        tables = _publish_tables(folder, drafts, run_id, started, len(files), raw_snapshot)
+        tables = publish_tables(folder, drafts, run_id, started, len(files), raw_snapshot)
     except Exception:
         # The transaction rolled back: nothing was published, so nothing is left to finish.
         marker.unlink()

@@ -33,9 +33,9 @@ from jira_insights_pipeline.publication import (
     PUBLICATIONS_TABLE,
     PUBLISHING_MARKER,
     StalePublicationError,
-    _publish_tables,
     finish_interrupted_publications,
     publish_run,
+    publish_tables,
 )
 from jira_insights_pipeline.raw_store import record_pointer
 from jira_insights_pipeline.sample import SITE_DIR
@@ -257,7 +257,7 @@ def test_a_publication_that_died_half_way_is_finished_by_the_next_run(tmp_path: 
     (draft.root / PUBLISHING_MARKER).write_text(
         json.dumps({"run_id": "run-a", "started": START.isoformat(), "re_executes": []})
     )
-    _publish_tables(folder, [draft], "run-a", START, 2, None)
+    publish_tables(folder, [draft], "run-a", START, 2, None)
     assert _marker_in_warehouse(folder) == 1
     assert not folder.insights.exists() and not folder.raw_pointer.exists()
 
