@@ -13,16 +13,13 @@ import pandas as pd
 import pytest
 from metrics_issue_site import Site, t
 
-from jira_insights_pipeline.assets.team_health.metrics import (
-    flagged_intervals,
-    hygiene_scores,
-    work_item_health,
-)
+from jira_insights_pipeline.assets.team_health.metrics import hygiene_scores, work_item_health
 from jira_insights_pipeline.assets.team_health.schemas import (
     HygieneScoresSchema,
     WorkItemHealthSchema,
 )
 from jira_insights_pipeline.assets.team_health.thresholds import TeamHealthThresholds
+from jira_insights_pipeline.metrics.blocking import flagged_intervals
 from jira_insights_pipeline.validation import validate_table
 
 AS_OF = t("2026-03-25 12:00")

@@ -28,9 +28,10 @@ from jira_insights_pipeline.assets.defect_leakage.metrics import defect_leakage
 from jira_insights_pipeline.assets.defect_leakage.schemas import DefectLeakageSchema
 from jira_insights_pipeline.assets.flow.metrics import cycle_times
 from jira_insights_pipeline.assets.flow.schemas import CycleTimesSchema
-from jira_insights_pipeline.assets.team_health.metrics import flagged_intervals, work_item_health
+from jira_insights_pipeline.assets.team_health.metrics import work_item_health
 from jira_insights_pipeline.assets.team_health.schemas import WorkItemHealthSchema
 from jira_insights_pipeline.assets.team_health.thresholds import TeamHealthThresholds
+from jira_insights_pipeline.metrics.blocking import flagged_intervals
 from jira_insights_pipeline.parsing.staging import build_staging_tables
 from jira_insights_pipeline.snapshot import load_snapshot
 from jira_insights_pipeline.validation import validate_table

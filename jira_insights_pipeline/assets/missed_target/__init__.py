@@ -3,7 +3,9 @@
 Table `sprint_targets` (one row per closed sprint, from the sprint ledger) decides the rule
 `missed_target`: completed points under `completion_rate_min` (80%) of the committed points.
 Judged on each board's latest closed sprint; its insights also say how often recent sprints left
-work unfinished.
+work unfinished, and why: tables `spillover_reasons` (one row per issue unfinished at a closed
+sprint's close, with every reason Jira's history shows) and `spillover_patterns` (per board, the
+share of each reason over its recent sprints, the dominant one and the chronic carry-overs).
 """
 
 from __future__ import annotations

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from jira_insights_pipeline.assets.missed_target import NAME, Thresholds
-from jira_insights_pipeline.assets.missed_target.assets import sprint_targets
+from jira_insights_pipeline.assets.missed_target.assets import (
+    spillover_patterns,
+    spillover_reasons,
+    sprint_targets,
+)
 from jira_insights_pipeline.assets.missed_target.facts import missed_target_facts
 from jira_insights_pipeline.assets.missed_target.report import missed_target_figure
 from jira_insights_pipeline.assets.missed_target.rules import MISSED_TARGET
@@ -14,11 +18,19 @@ USE_CASE = UseCase(
     name=NAME,
     label="Sprint target",
     insight_description="One insight per board: the points its latest closed sprint completed "
-    "against the points committed, and whether work keeps spilling over.",
+    "against the points committed, why its unfinished work was left (the dominant reason of its "
+    "recent sprints) and whether work keeps spilling over.",
     thresholds=Thresholds,
     rules=(MISSED_TARGET,),
-    assets=(sprint_targets,),
-    insight_inputs=("sprint_targets", "sprint_scope_changes", "jira_boards", "jira_issues"),
+    assets=(sprint_targets, spillover_reasons, spillover_patterns),
+    insight_inputs=(
+        "sprint_targets",
+        "spillover_reasons",
+        "spillover_patterns",
+        "sprint_scope_changes",
+        "jira_boards",
+        "jira_issues",
+    ),
     facts=missed_target_facts,
     wording=WORDING,
     report_inputs=("sprint_targets",),
