@@ -34,9 +34,17 @@ from jira_insights_pipeline.assets.defect_leakage.schemas import (
 from jira_insights_pipeline.assets.flow.metrics import cycle_time_trends
 from jira_insights_pipeline.assets.flow.schemas import CycleTimesSchema, CycleTimeTrendsSchema
 from jira_insights_pipeline.assets.missed_target.metrics import sprint_targets
-from jira_insights_pipeline.assets.missed_target.schemas import SprintTargetsSchema
+from jira_insights_pipeline.assets.missed_target.schemas import (
+    SpilloverPatternsSchema,
+    SpilloverReasonsSchema,
+    SprintTargetsSchema,
+)
 from jira_insights_pipeline.assets.scope_creep.metrics import sprint_scope_creep
-from jira_insights_pipeline.assets.scope_creep.schemas import SprintScopeCreepSchema
+from jira_insights_pipeline.assets.scope_creep.schemas import (
+    ScopeGrowthCausesSchema,
+    SprintScopeCausesSchema,
+    SprintScopeCreepSchema,
+)
 from jira_insights_pipeline.assets.sprints.commitments import sprint_commitments
 from jira_insights_pipeline.assets.sprints.schemas import (
     SprintCommitmentsSchema,
@@ -87,7 +95,28 @@ COMPUTED_SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
     "hygiene_scores": HygieneScoresSchema,
     "cycle_time_trends": CycleTimeTrendsSchema,
 }
+# The diagnosis tables replay Jira's history (status intervals, estimates, the changelog),
+# which this hand-made site does not have: they are present and empty, so its insights state
+# no cause, as on a site whose history shows none.
+DIAGNOSIS_SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
+    "spillover_reasons": SpilloverReasonsSchema,
+    "spillover_patterns": SpilloverPatternsSchema,
+    "scope_growth_causes": ScopeGrowthCausesSchema,
+    "sprint_scope_causes": SprintScopeCausesSchema,
+}
 INPUTS = (*INPUT_SCHEMAS, "jira_issues")
+
+
+def empty_table(model: type[pa.DataFrameModel]) -> pd.DataFrame:
+    """A table without rows, with the columns and dtypes `model` asks for."""
+    columns = model.to_schema().columns
+    return pd.DataFrame(
+        {
+            name: pd.Series(dtype=column.dtype.type if column.dtype is not None else object)
+            for name, column in columns.items()
+        }
+    )
+
 
 SUMMARIES = [
     "Checkout shows the wrong currency for returning customers",
@@ -498,6 +527,8 @@ def computed(inputs: Mapping[str, pd.DataFrame], thresholds: Any = None) -> Metr
     }
     for name, frame in tables.items():
         frames[name] = validate_table(COMPUTED_SCHEMAS[name], frame, name)
+    for name, model in DIAGNOSIS_SCHEMAS.items():
+        frames[name] = validate_table(model, empty_table(model), name)
     return MetricTables(as_of=AS_OF, frames=frames)
 
 

@@ -10,7 +10,14 @@ thresholds), not the facts' or the wording's.
 
 import pandas as pd
 import pytest
-from demo_tables import AS_OF, COMPUTED_SCHEMAS, INPUT_SCHEMAS, four_board_tables, recomputed
+from demo_tables import (
+    AS_OF,
+    COMPUTED_SCHEMAS,
+    DIAGNOSIS_SCHEMAS,
+    INPUT_SCHEMAS,
+    four_board_tables,
+    recomputed,
+)
 
 from jira_insights_pipeline.insights.tables import MetricTables, latest_as_of
 from jira_insights_pipeline.insights.values import InsightFacts, insight_id, render_value
@@ -50,7 +57,7 @@ def _values(item) -> dict:
 
 
 def test_demo_tables_follow_the_metric_contract(tables: MetricTables) -> None:
-    models = {**INPUT_SCHEMAS, **COMPUTED_SCHEMAS}
+    models = {**INPUT_SCHEMAS, **COMPUTED_SCHEMAS, **DIAGNOSIS_SCHEMAS}
     for name, model in models.items():
         validate_table(model, tables[name], name)
     # Every table an insight reads is there (jira_issues holds only keys and summaries).

@@ -24,7 +24,11 @@ def test_assets_sit_in_their_homes_groups() -> None:
         "sprint_scope_changes": "sprints",
         "sprint_commitments": "sprints",
         "sprint_scope_creep": "scope_creep",
+        "scope_growth_causes": "scope_creep",
+        "sprint_scope_causes": "scope_creep",
         "sprint_targets": "missed_target",
+        "spillover_reasons": "missed_target",
+        "spillover_patterns": "missed_target",
         "sprint_velocity": "velocity",
     }
 
@@ -88,7 +92,10 @@ def test_scope_creep_warns_when_the_last_closed_sprint_crossed(tmp_path: Path) -
         "started, above the 20% limit."
     )
     assert creep.metadata["crossed_rows"].value == 1
-    assert creep.metadata["thresholds"].value == {"grown_story_share_alert": 0.2}
+    assert creep.metadata["thresholds"].value == {
+        "grown_story_share_alert": 0.2,
+        "criteria_lookback_days": 3.0,
+    }
     figures = result.asset_materializations_for_node("sprint_scope_creep")[0].metadata
     assert figures["max_judged_grown_story_share"].value == 0.4
     assert figures["alerting_sprints"].value == 1

@@ -1,4 +1,5 @@
-"""The scope-creep limit (the mission's "more than 20% of stories grow by more than 30%")."""
+"""The scope-creep limit (the mission's "more than 20% of stories grow by more than 30%") and
+the window the diagnosis looks for acceptance criteria growth in."""
 
 from __future__ import annotations
 
@@ -15,4 +16,12 @@ class ScopeCreepThresholds(dg.Config):
         lt=1,
         description="A sprint alerts when more than this share of its estimated committed "
         "stories grew.",
+    )
+    criteria_lookback_days: float = Field(
+        default=3.0,
+        ge=0,
+        le=14,
+        description="A grown story's acceptance criteria count as grown before its re-estimate "
+        "(a refinement gap) when they grew after the later of this many days before the sprint "
+        "started and the story's last estimate before the start, and by the re-estimate.",
     )
