@@ -32,7 +32,12 @@ from jira_insights_pipeline.assets.defect_leakage.schemas import (
     DefectLeakageSchema,
 )
 from jira_insights_pipeline.assets.flow.metrics import cycle_time_trends
-from jira_insights_pipeline.assets.flow.schemas import CycleTimesSchema, CycleTimeTrendsSchema
+from jira_insights_pipeline.assets.flow.schemas import (
+    AgedWorkSchema,
+    CycleTimesSchema,
+    CycleTimeTrendsSchema,
+    StatusTimeChangesSchema,
+)
 from jira_insights_pipeline.assets.missed_target.metrics import sprint_targets
 from jira_insights_pipeline.assets.missed_target.schemas import (
     SpilloverPatternsSchema,
@@ -103,6 +108,8 @@ DIAGNOSIS_SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
     "spillover_patterns": SpilloverPatternsSchema,
     "scope_growth_causes": ScopeGrowthCausesSchema,
     "sprint_scope_causes": SprintScopeCausesSchema,
+    "status_time_changes": StatusTimeChangesSchema,
+    "aged_work": AgedWorkSchema,
 }
 INPUTS = (*INPUT_SCHEMAS, "jira_issues")
 

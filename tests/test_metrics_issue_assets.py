@@ -83,6 +83,8 @@ def test_assets_and_checks_come_from_their_homes() -> None:
         "hygiene_scores": "team_health",
         "cycle_times": "flow",
         "cycle_time_trends": "flow",
+        "status_time_changes": "flow",
+        "aged_work": "flow",
     }
     checks = {key.name: key.asset_key.path[-1] for check in CHECKS for key in check.check_keys}
     assert checks == {

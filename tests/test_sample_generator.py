@@ -390,6 +390,72 @@ def cycle_time_rise(rows: list[SprintFigures]) -> float:
     return statistics.median(closed[-1].cycle_days) / statistics.median(before)
 
 
+def status_days(site: Site, project_key: str) -> dict[str, dict[str, dict[str, float]]]:
+    """Per sprint name, per issue finished in it (done at the export, its last move into done
+    inside the sprint's window, started before that; sub-tasks left out), the days it held
+    each status between its first start and that last finish: {sprint: {key: {status: days}}}.
+    """
+    categories = site.categories
+    names = {s["id"]: s["name"] for s in site.statuses}
+    windows = [
+        (
+            s["name"],
+            parse_time(s["startDate"]),
+            parse_time(s["completeDate"]) if "completeDate" in s else site.exported_at,
+        )
+        for s in site.board_sprints(project_key)
+        if s["state"] != "future"
+    ]
+    found: dict[str, dict[str, dict[str, float]]] = {name: {} for name, _, _ in windows}
+    for issue in site.board_issues(project_key):
+        moves = issue.changes.get("status", [])
+        if issue.kind == "Sub-task" or not moves:
+            continue
+        if categories[issue.fields["status"]["id"]] != "done":
+            continue
+        finished = issue.entered("done", categories)
+        started = [t for t in issue.entered("indeterminate", categories) if t <= finished[-1]]
+        if not started:
+            continue
+        begin, end = started[0], finished[-1]
+        sprint = next((n for n, s, c in windows if s <= end < c), None)
+        if sprint is None:
+            continue
+        held: dict[str, float] = {}
+        stays = [(issue.created, moves[0].old)] + [(c.at, c.new) for c in moves]
+        for (since, status), (until, _) in zip(stays, [*stays[1:], (end, None)], strict=True):
+            overlap = (min(until, end) - max(since, begin)) / timedelta(days=1)
+            if overlap > 0:
+                held[names[status]] = held.get(names[status], 0.0) + overlap
+        found[sprint][issue.key] = held
+    return found
+
+
+def slowest_status(site: Site, project_key: str, sprint: str) -> str:
+    """The status (not done) whose median days per issue finished in `sprint` grew most against
+    the issues of the three sprints before it, pooled (an issue that never held a status counts
+    0 days), with both medians: "In Review 1.9 to 6.9"; "none" if none grew."""
+    names = [s["name"] for s in site.board_sprints(project_key) if s["state"] != "future"]
+    position = names.index(sprint)
+    by_sprint = status_days(site, project_key)
+    now = list(by_sprint[sprint].values())
+    before = [days for name in names[position - 3 : position] for days in by_sprint[name].values()]
+    done = {s["name"] for s in site.statuses if s["statusCategory"]["key"] == "done"}
+    statuses = {name for days in now + before for name in days} - done
+    growth = {
+        name: (
+            statistics.median(d.get(name, 0.0) for d in before),
+            statistics.median(d.get(name, 0.0) for d in now),
+        )
+        for name in statuses
+    }
+    grown = {name: after - was for name, (was, after) in growth.items() if after - was > 0.01}
+    if not grown:
+        return "none"
+    name = min(grown, key=lambda n: (-grown[n], n))
+    return f"{name} {growth[name][0]:.1f} to {growth[name][1]:.1f}"
+
+
 # ---------------------------------------------------------------------------------------------
 # Fixtures
 # ---------------------------------------------------------------------------------------------
@@ -710,6 +776,8 @@ def computed_figure(site: Site, check: str, board: str, sprint: str) -> str:
         return f"{velocity_drop(sprint_figures(site, board)):.2f}"
     if check == "cycle time ratio":
         return f"{cycle_time_rise(sprint_figures(site, board)):.2f}"
+    if check == "slowest status":
+        return slowest_status(site, board, sprint)
     if check == "escape rate":
         rows = sprint_figures(site, board)
         if sprint != "all":

@@ -102,6 +102,21 @@ def work_time(rng: random.Random, earliest: int, latest: int) -> int:
     return instant
 
 
+def previous_work_time(instant: int, earliest: int) -> int:
+    """`instant`, or failing that the latest instant before it (hour by hour, at most three
+    days back, never before `earliest`) on a weekday between 08:00 and 18:00 in Berlin; no random
+    draw, so a caller can move an instant without changing what is drawn after it."""
+    candidate = instant
+    for _ in range(72):
+        if candidate < earliest:
+            break
+        weekday, hour = berlin_local(candidate)
+        if weekday < 5 and 8 <= hour < 18:
+            return candidate
+        candidate -= HOUR
+    return instant
+
+
 def _local_to_instant(local: int) -> int:
     return local - berlin_offset_minutes(local - HOUR) * MINUTE
 

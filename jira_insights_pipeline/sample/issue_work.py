@@ -18,7 +18,14 @@ import random
 from dataclasses import dataclass
 
 from jira_insights_pipeline.sample.board_plan import BoardPlan
-from jira_insights_pipeline.sample.clock import DAY, HOUR, MINUTE, at_work, work_time
+from jira_insights_pipeline.sample.clock import (
+    DAY,
+    HOUR,
+    MINUTE,
+    at_work,
+    previous_work_time,
+    work_time,
+)
 from jira_insights_pipeline.sample.issues import SimIssue
 from jira_insights_pipeline.sample.jira_shapes import (
     BLOCKED,
@@ -80,7 +87,7 @@ class IssueWorker:
             if not already_started:
                 self._assign_on_start(issue, first)
             worker = self._worker_of(issue)
-            self._walk(issue, steps, first, done_at, worker)
+            self._walk(issue, steps, first, done_at, worker, knobs.work_share)
             self._flag_episode(issue, first, done_at, worker)
             self._work_on_subtasks(issue, first, done_at)
             if self.rng.random() < 0.08 and done_at - first > 2 * HOUR:
@@ -135,16 +142,29 @@ class IssueWorker:
         return max(3 * HOUR, min(int(days * DAY), room))
 
     def _walk(
-        self, issue: SimIssue, steps: list[Status], first: int, last: int, worker: Person
+        self,
+        issue: SimIssue,
+        steps: list[Status],
+        first: int,
+        last: int,
+        worker: Person,
+        share: float = 1.0,
     ) -> None:
         """Moves the issue through `steps`, the first at `first`, the last at `last`, the rest
-        in between in order."""
+        in between in order; with `share` below 1 the moves in between fall within that share
+        of the time, so the rest is spent in the step before the last."""
         if not steps:
             return
         if len(steps) == 1:
             issue.move_to(first, steps[0], worker)
             return
         inner = sorted(work_time(self.rng, first + 1, max(first + 2, last - 1)) for _ in steps[2:])
+        if share < 1.0:
+            # The instants are drawn as always and then pulled towards the start, so the random
+            # stream, and with it every other figure of the site, stays the same.
+            inner = sorted(
+                previous_work_time(first + int((at - first) * share), first + 1) for at in inner
+            )
         times = [first, *inner, last]
         for at, status in zip(times, steps, strict=True):
             issue.move_to(at, status, worker)

@@ -67,12 +67,17 @@ class SprintKnobs:
     flagged_now: int = 0  # work flagged as an impediment in the active sprint, never cleared
     blocked_now: int = 0  # work moved to Blocked in the active sprint and left there
     unestimated_stories: int = 0  # planned stories nobody estimates
+    # Of finished work, the share of its time from start to done within which every move but the
+    # last falls (below 1: the rest is spent in its last step before done, waiting in review).
+    work_share: float = 1.0
 
 
 def sprint_knobs(profile: Profile, r: int, story_count: int, bug_count: int) -> SprintKnobs:
     """The sprint `r` sprints before the active one (r = 0: the active sprint)."""
     if profile is Profile.GROWING_STORIES:
-        # The active sprint's stories grow; the last closed sprint's work took over twice as long.
+        # The active sprint's stories grow; the last closed sprint's work took over twice as long,
+        # the extra time spent waiting in review: its moves before review take as long as in
+        # the ordinary sprints (3.5 of 8 days), the rest waits there.
         planted = r == 0
         return SprintKnobs(
             completion=0.88 if r == 1 else 0.9,
@@ -89,6 +94,7 @@ def sprint_knobs(profile: Profile, r: int, story_count: int, bug_count: int) -> 
             unclassified_bugs=1,
             unfinished_started_share=0.5,
             leftover_bugs=int(r % 3 == 0),
+            work_share=3.5 / 8.0 if r == 1 else 1.0,
         )
     if profile is Profile.OVERCOMMITTED:
         # The last three closed sprints finish less and less of their commitment, and the active
