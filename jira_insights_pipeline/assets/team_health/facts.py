@@ -72,6 +72,48 @@ def _evidence(tables: MetricTables, board_id: int) -> list[Evidence]:
     ]
 
 
+def _where_and_how_old(tables: MetricTables, board_id: int) -> list[Fact]:
+    """Where the problems sit and how old the worst are: the status holding the most open
+    issues with a problem, and the issue blocked the longest with its days."""
+    health = rows(tables["work_item_health"], board_id)
+    if not has(health, "issue_key", "status", "problem_count", "blocked_now", "blocked_days"):
+        return []
+    facts: list[Fact] = []
+    with_problems = health.loc[health["problem_count"].gt(0)]
+    if not with_problems.empty:
+        by_status = with_problems.groupby("status", sort=True)["issue_key"].count()
+        # Most issues first; a tie goes to the status named first, so the answer is stable.
+        worst_status = by_status.sort_values(ascending=False, kind="stable").index[0]
+        facts += [
+            Fact("worst_status", str(worst_status), "name", "the status most problems sit in"),
+            Fact(
+                "worst_status_issues",
+                int(by_status[worst_status]),
+                "count",
+                "open issues with a problem in that status",
+            ),
+        ]
+    blocked = health.loc[health["blocked_now"].fillna(False).astype(bool)]
+    blocked = blocked.loc[blocked["blocked_days"].notna()]
+    if not blocked.empty:
+        oldest = blocked.sort_values(
+            ["blocked_days", "issue_key"], ascending=[False, True], kind="stable"
+        ).iloc[0]
+        facts += [
+            Fact(
+                "oldest_blocked_issue", str(oldest["issue_key"]), "key", "the issue blocked longest"
+            ),
+            Fact(
+                "oldest_blocked_days",
+                round(float(oldest["blocked_days"]), 1),
+                "days",
+                "days it has been blocked",
+                1,
+            ),
+        ]
+    return facts
+
+
 def _one(
     tables: MetricTables, thresholds: TeamHealthThresholds, board_id: int, row: Any
 ) -> InsightFacts:
@@ -122,6 +164,7 @@ def _one(
                 "issues with the most common problem",
             ),
         ]
+    facts += _where_and_how_old(tables, board_id)
     status = (
         "ticket hygiene is below the healthy score"
         if severity != "info"

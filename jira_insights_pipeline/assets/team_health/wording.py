@@ -59,6 +59,19 @@ def worst_sentence(facts: InsightFacts) -> str | None:
     return None
 
 
+def status_sentence(facts: InsightFacts) -> str | None:
+    if has(facts, "worst_status", "worst_status_issues") and not one(facts, "worst_status_issues"):
+        return "Most of them sit in {worst_status} ({worst_status_issues})."
+    return None
+
+
+def oldest_blocked_sentence(facts: InsightFacts) -> str | None:
+    if not has(facts, "oldest_blocked_issue", "oldest_blocked_days"):
+        return None
+    unit = "day" if one(facts, "oldest_blocked_days") else "days"
+    return "{oldest_blocked_issue} has been blocked for {oldest_blocked_days} " + unit + "."
+
+
 def advice(facts: InsightFacts, alarm: bool) -> tuple[str, ...]:
     worst = facts.fact("worst_problem")
     for_worst = PROBLEM_ADVICE.get(str(worst.value)) if worst is not None else None
@@ -73,13 +86,27 @@ def plans(facts: InsightFacts, alarm: bool) -> Plans:
         "Ticket hygiene on {board} scores {hygiene_score}, " + _relation(facts) + " the healthy "
         "{hygiene_score_min}.",
     )
-    extras = tuple(s for s in (problems_sentence(facts), worst_sentence(facts)) if s is not None)
-    return Plans(openers, extras, advice(facts, alarm))
+    # When the score is low its largest cause, the most common problem, is always said.
+    worst = worst_sentence(facts)
+    required = (worst,) if alarm and worst is not None else ()
+    optional = (
+        problems_sentence(facts),
+        None if required else worst,
+        oldest_blocked_sentence(facts),
+        status_sentence(facts),
+    )
+    extras = tuple(s for s in optional if s is not None)
+    return Plans(openers, extras, advice(facts, alarm), required=required)
 
 
 def template_draft(facts: InsightFacts) -> Draft:
     alarm = facts.severity != "info"
-    message = joined(score_sentence(facts), problems_sentence(facts), worst_sentence(facts))
+    message = joined(
+        score_sentence(facts),
+        problems_sentence(facts),
+        worst_sentence(facts),
+        oldest_blocked_sentence(facts) if alarm else None,
+    )
     chosen = advice(facts, alarm)
     # Without the model, a healthy board gets one piece of advice, not two.
     return template(alarm, message, TITLES, chosen if alarm else chosen[:1])
