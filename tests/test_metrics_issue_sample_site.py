@@ -24,6 +24,8 @@ from jira_insights_pipeline.assets.defect_leakage.metrics import (
 )
 from jira_insights_pipeline.assets.flow.metrics import cycle_time_trends, cycle_times
 from jira_insights_pipeline.assets.team_health.metrics import hygiene_scores, work_item_health
+from jira_insights_pipeline.insights.engine import write_insights
+from jira_insights_pipeline.insights.tables import MetricTables
 from jira_insights_pipeline.parsing.staging import build_staging_tables
 from jira_insights_pipeline.registry import Thresholds, use_case
 from jira_insights_pipeline.resources.io_managers import WarehouseIOManager
@@ -194,3 +196,31 @@ def test_checks_name_the_planted_boards_only(tmp_path: Path) -> None:
     assert flow.metadata["crossed_rows"].value == 1
     for check in checks.values():
         assert "PLAT" not in check.description and "board 4" not in check.description
+
+
+def test_the_payments_health_insight_names_the_longest_blocked_issue_and_where_problems_sit() -> (
+    None
+):
+    """Issue #11, team health: the insight says which issue has been blocked longest (PLANTED.md:
+    PAY-187, flagged 7.7 days ago; PAY-191 5.6, PAY-170 3.3, PAY-172 1) and which status holds
+    the most open issues with a problem, both computed from `work_item_health`."""
+    health = _health()
+    scores = hygiene_scores(health, _staging()["jira_boards"], _as_of(), THRESHOLDS.team_health)
+    tables = MetricTables(
+        as_of=_as_of().isoformat(),
+        frames={**_staging(), "work_item_health": health, "hygiene_scores": scores},
+    )
+    team_health = use_case("team_health")
+    (payments,) = [
+        i for i in team_health.facts(tables, THRESHOLDS.team_health) if i.board_id == PAY
+    ]
+    assert payments.severity == "warning"
+    assert payments.fact("oldest_blocked_issue").value == "PAY-187"
+    assert payments.fact("oldest_blocked_days").value == 7.7
+    pay = health.loc[health["board_id"].eq(PAY) & health["problem_count"].gt(0)]
+    by_status = pay.groupby("status")["issue_key"].count()
+    assert payments.fact("worst_status").value == by_status.idxmax()
+    assert payments.fact("worst_status_issues").value == by_status.max()
+    (written,), _ = write_insights([payments], team_health.wording, None)
+    assert "PAY-187 has been blocked for 7.7 days." in written.document["message"]
+    assert "The most common problem is stale issues (9)." in written.document["message"]
