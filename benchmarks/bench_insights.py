@@ -1,8 +1,10 @@
 """Benchmark the insight engine with the default local model.
 
-Measures, on the metric tables of the bundled sample site (default) or of the four-board demo
-tables of the tests (`--tables demo`, tests/demo_tables.py), every use case of the registry in
-turn, as the insights asset writes them:
+Measures, on the metric tables of the bundled sample site (default), of the four-board demo
+tables of the tests (`--tables demo`, tests/demo_tables.py), or of a published warehouse
+(`--tables warehouse --data-dir data`, after `make demo`: every table the insights read, the
+diagnosis tables included, exactly as the assets wrote them), every use case of the registry
+in turn, as the insights asset writes them:
 - model load time;
 - per-insight latency (median, p95; everything the engine does for one insight, all attempts),
   tokens per answer, tokens the model evaluated, decisions it made;
@@ -16,8 +18,8 @@ turn, as the insights asset writes them:
 
 Targets: median < 1 s per insight, overhead < 10%, >= 80% model-written and accepted.
 
-    .venv/bin/python benchmarks/bench_insights.py [--tables sample|demo] [--repeat N]
-        [--threads N] [--out FILE]
+    .venv/bin/python benchmarks/bench_insights.py [--tables sample|demo|warehouse]
+        [--data-dir DIR] [--repeat N] [--threads N] [--out FILE]
 
 A quick run (about a minute): `--tables demo --repeat 1`.
 
@@ -38,6 +40,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+import pandas as pd
 
 from jira_insights_pipeline.insights.engine import EngineStats, WrittenInsight, write_insights
 from jira_insights_pipeline.insights.tables import MetricTables, latest_as_of
@@ -107,6 +110,27 @@ def sample_site_tables() -> MetricTables:
         as_of=latest_as_of(metrics.values()),
         frames={**{name: staging[name] for name in STAGING_INPUTS}, **metrics},
     )
+
+
+def warehouse_tables(data_dir: Path) -> MetricTables:
+    """Every table the registry's insights read, from the published warehouse of `data_dir`."""
+    import duckdb
+
+    from jira_insights_pipeline.data_folder import DataFolder
+
+    wanted = {table for use_case in use_cases() for table in use_case.insight_inputs}
+    frames: dict[str, pd.DataFrame] = {}
+    with duckdb.connect(str(DataFolder.at(data_dir).warehouse), read_only=True) as connection:
+        for schema, table in connection.execute(
+            "select schema_name, table_name from duckdb_tables()"
+        ).fetchall():
+            if table in wanted:
+                frames[table] = connection.execute(f'select * from "{schema}"."{table}"').fetchdf()
+    missing = sorted(wanted - set(frames))
+    if missing:
+        raise SystemExit(f"{data_dir}: the warehouse lacks {', '.join(missing)}; run make demo.")
+    metric_frames = [frames[t] for t in frames if not t.startswith("jira_")]
+    return MetricTables(as_of=latest_as_of(metric_frames), frames=frames)
 
 
 def demo_site_tables() -> MetricTables:
@@ -180,7 +204,8 @@ def run_bare(llama: Any, log: Sequence[Evaluation]) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tables", choices=["sample", "demo"], default="sample")
+    parser.add_argument("--tables", choices=["sample", "demo", "warehouse"], default="sample")
+    parser.add_argument("--data-dir", type=Path, default=Path("data"))
     parser.add_argument("--threads", type=int, default=LlamaModelResource().threads)
     parser.add_argument(
         "--repeat",
@@ -190,7 +215,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
-    tables = sample_site_tables() if args.tables == "sample" else demo_site_tables()
+    tables = {
+        "sample": sample_site_tables,
+        "demo": demo_site_tables,
+        "warehouse": lambda: warehouse_tables(args.data_dir),
+    }[args.tables]()
 
     load_before = os.getloadavg()
     model, written, stats, engine_seconds = run_engine(tables, args.threads)
