@@ -30,6 +30,7 @@ def test_assets_sit_in_their_homes_groups() -> None:
         "spillover_reasons": "missed_target",
         "spillover_patterns": "missed_target",
         "sprint_velocity": "velocity",
+        "velocity_causes": "velocity",
     }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from jira_insights_pipeline.assets.velocity import NAME, Thresholds
-from jira_insights_pipeline.assets.velocity.assets import sprint_velocity
+from jira_insights_pipeline.assets.velocity.assets import sprint_velocity, velocity_causes
 from jira_insights_pipeline.assets.velocity.facts import velocity_facts
 from jira_insights_pipeline.assets.velocity.report import velocity_figure
 from jira_insights_pipeline.assets.velocity.rules import VELOCITY_DROP
@@ -14,11 +14,12 @@ USE_CASE = UseCase(
     name=NAME,
     label="Velocity",
     insight_description="One insight per board: the latest closed sprint's velocity against the "
-    "previous sprints, and the P50/P85 forecast for the next one.",
+    "previous sprints, on a drop its largest causes in Jira's data, and the P50/P85 forecast for "
+    "the next one.",
     thresholds=Thresholds,
     rules=(VELOCITY_DROP,),
-    assets=(sprint_velocity,),
-    insight_inputs=("sprint_velocity", "jira_boards"),
+    assets=(sprint_velocity, velocity_causes),
+    insight_inputs=("sprint_velocity", "velocity_causes", "jira_boards"),
     facts=velocity_facts,
     wording=WORDING,
     report_inputs=("sprint_velocity",),

@@ -1,4 +1,4 @@
-"""Pandera model of `sprint_velocity`."""
+"""Pandera models of `sprint_velocity` and its diagnosis, `velocity_causes`."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
+from jira_insights_pipeline.assets.velocity.diagnosis import DOWN, FACTORS, UP
 from jira_insights_pipeline.schemas import StrictModel, UtcInstant
 
 
@@ -47,3 +48,37 @@ class SprintVelocitySchema(StrictModel):
         return df["forecast_p85_points"].isna() | (
             df["forecast_p85_points"] <= df["forecast_p50_points"] + 1e-9
         )
+
+
+class VelocityCausesSchema(StrictModel):
+    """One row per board, closed sprint with a full previous window, and factor that can take
+    points away from a sprint (`diagnosis.FACTORS`): the sprint's value, its mean over the
+    previous `velocity_window` closed sprints (the drop rule's window), the direction that
+    lowers velocity, the relative change, whether it moved that way by more than `cause_margin`
+    (`harmful`), and its rank among the sprint's harmful factors (1: the largest cause)."""
+
+    board_id: Series[pd.Int64Dtype] = pa.Field(nullable=True)
+    sprint_id: Series[int]
+    sprint_name: Series[str]
+    sprint_start: Series[UtcInstant]
+    sprint_end: Series[UtcInstant]
+    window_sprints: Series[int] = pa.Field(ge=1)
+    first_window_sprint_name: Series[str]
+    factor: Series[str] = pa.Field(isin=list(FACTORS))
+    harmful_direction: Series[str] = pa.Field(isin=[UP, DOWN])
+    value: Series[float] = pa.Field(ge=0)
+    window_mean: Series[float] = pa.Field(ge=0)
+    relative_change: Series[float] = pa.Field(nullable=True)
+    harmful: Series[bool]
+    rank: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=1)
+    as_of: Series[UtcInstant]
+
+    @pa.dataframe_check(error="one row per sprint and factor")
+    @classmethod
+    def one_row_per_factor(cls, df: pd.DataFrame) -> Series[bool]:
+        return ~df.duplicated(["sprint_id", "factor"], keep=False)
+
+    @pa.dataframe_check(error="exactly the harmful factors are ranked")
+    @classmethod
+    def ranked_when_harmful(cls, df: pd.DataFrame) -> Series[bool]:
+        return df["rank"].notna() == df["harmful"].astype(bool)

@@ -7,7 +7,8 @@ from pydantic import Field
 
 
 class VelocityThresholds(dg.Config):
-    """When completed points dropped, and how the next sprint's forecast is drawn."""
+    """When completed points dropped, what counts as a cause of the drop, and how the next
+    sprint's forecast is drawn."""
 
     velocity_drop_ratio: float = Field(
         default=0.70,
@@ -18,6 +19,14 @@ class VelocityThresholds(dg.Config):
     )
     velocity_window: int = Field(
         default=3, ge=1, le=52, description="How many previous sprints the mean is taken over."
+    )
+    cause_margin: float = Field(
+        default=0.25,
+        gt=0,
+        le=10,
+        description="A factor is a cause of a velocity drop when it moved the harmful way by "
+        "more than this share of its mean over the previous `velocity_window` sprints (with a "
+        "mean of 0: when a factor harmful when up is above 0).",
     )
     forecast_window: int = Field(
         default=6, ge=1, le=52, description="How many latest closed sprints the forecast resamples."

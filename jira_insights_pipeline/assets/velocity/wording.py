@@ -1,15 +1,99 @@
-"""How a velocity insight is worded: its headlines, sentence plans, template and prompt."""
+"""How a velocity insight is worded: its headlines, sentence plans, template and prompt.
+
+On a drop the crossed-limit opener stays first. Where the diagnosis covers the sprint
+(`facts.py`), the largest cause follows as a required sentence with its two figures ("26
+committed points were left unfinished, against 11.3 on average"), the second cause may follow,
+and the advice is the largest cause's (`CAUSE_ADVICE`), decided here once per factor. When no
+factor moved, the required sentence says Jira's data shows no cause and the advice is to ask the
+team: a cause is never guessed.
+"""
 
 from __future__ import annotations
 
+from jira_insights_pipeline.assets.velocity.diagnosis import (
+    ADDED_ISSUES,
+    ADDED_POINTS,
+    BLOCKED_DAYS,
+    BUG_SHARE,
+    COMMITTED_POINTS,
+    FINISHERS,
+    UNFINISHED_COMMITTED,
+    WORKING_DAYS,
+)
 from jira_insights_pipeline.insights.grounding import Draft
-from jira_insights_pipeline.insights.plans import Plans, compare, has, points, zero
+from jira_insights_pipeline.insights.plans import Plans, compare, counted, has, points, zero
 from jira_insights_pipeline.insights.templates import Titles, joined, template
 from jira_insights_pipeline.insights.values import InsightFacts
 from jira_insights_pipeline.use_case import Wording
 
 TITLES = Titles(alarm="Velocity dropped in {sprint}", calm="Velocity on {board} is {trend}")
-CAPACITY_ADVICE = "Find what took capacity away, such as absences, support work or blocked stories."
+NO_CAUSE = "Jira's data shows no cause for the drop."
+NO_CAUSE_ADVICE = "Ask the team in the retrospective what took capacity away this sprint."
+# Without a diagnosis of the sprint nothing is known either way: the team is asked, not told.
+UNDIAGNOSED_ADVICE = "Ask the team in the retrospective what lowered velocity this sprint."
+
+# What each cause recommends, decided once: the first piece is the cause's own remedy.
+CAUSE_ADVICE = {
+    ADDED_POINTS: "Protect the sprint from added work, or plan a buffer for what cannot wait.",
+    ADDED_ISSUES: "Protect the sprint from added work, or plan a buffer for what cannot wait.",
+    BUG_SHARE: "Plan capacity for bug fixing from the recent sprints, and find where the bugs "
+    "come from.",
+    BLOCKED_DAYS: "Raise blocked stories at every daily scrum and name who unblocks each.",
+    FINISHERS: "Plan the commitment to the people available in the sprint.",
+    WORKING_DAYS: "Scale the commitment to the working days in the sprint.",
+    UNFINISHED_COMMITTED: "Commit to less at planning, so committed stories finish.",
+    COMMITTED_POINTS: "The team committed to less, so fewer points were expected: keep the "
+    "smaller plan if it was intended.",
+}
+
+
+def _cause_sentence(facts: InsightFacts, prefix: str) -> str | None:
+    """One cause with its figures: "{value} ... against {mean} on average"."""
+    factor = facts.fact(prefix + "_factor")
+    value, mean = prefix + "_value", "{" + prefix + "_mean}"
+    if factor is None or not has(facts, value, prefix + "_mean"):
+        return None
+    against = ", against " + mean + " on average."
+    return {
+        ADDED_POINTS: counted(facts, value, "point was", "points were")
+        + " added after the start"
+        + against,
+        ADDED_ISSUES: counted(facts, value, "issue was", "issues were")
+        + " added after the start"
+        + against,
+        BUG_SHARE: "Bugs were {" + value + "} of the finished points" + against,
+        BLOCKED_DAYS: "Issues were blocked for "
+        + counted(facts, value, "day", "days")
+        + " in all"
+        + against,
+        FINISHERS: counted(facts, value, "person", "people") + " finished work" + against,
+        WORKING_DAYS: "The sprint had {" + value + "} working days" + against,
+        UNFINISHED_COMMITTED: counted(facts, value, "committed point was", "committed points were")
+        + " left unfinished"
+        + against,
+        COMMITTED_POINTS: "The team committed to " + points(facts, value) + against,
+    }[str(factor.value)]
+
+
+def diagnosed(facts: InsightFacts) -> bool:
+    return has(facts, "factors_checked")
+
+
+def cause_sentence(facts: InsightFacts) -> str | None:
+    """The required sentence of a diagnosed drop: the largest cause, or that none moved."""
+    if not diagnosed(facts):
+        return None
+    return _cause_sentence(facts, "cause") or NO_CAUSE
+
+
+def drop_advice(facts: InsightFacts) -> str:
+    """The advice that follows from the largest cause (or from finding none)."""
+    factor = facts.fact("cause_factor")
+    if factor is not None:
+        return CAUSE_ADVICE[str(factor.value)]
+    return NO_CAUSE_ADVICE if diagnosed(facts) else UNDIAGNOSED_ADVICE
+
+
 NO_TREND = "There are too few earlier sprints to show a trend yet."
 
 
@@ -73,12 +157,16 @@ def plans(facts: InsightFacts, alarm: bool) -> Plans:
             "{board} completed " + completed + " in {sprint}, " + versus + _under(alarm) + ".",
             "In {sprint}, {board} completed " + completed + ", " + versus + _under(alarm) + ".",
         )
+    required = cause_sentence(facts) if alarm else None
+    second = _cause_sentence(facts, "second") if alarm else None
+    if second is not None:
+        extras.append(second)
     forecast = forecast_sentence(facts)
     if forecast is not None:
         extras.append(forecast)
     commit = commitment_advice(facts)
-    advice = (CAPACITY_ADVICE, commit) if alarm else (commit,)
-    return Plans(openers, tuple(extras), advice)
+    advice = (drop_advice(facts), commit) if alarm else (commit,)
+    return Plans(openers, tuple(extras), advice, () if required is None else (required,))
 
 
 def template_draft(facts: InsightFacts) -> Draft:
@@ -89,11 +177,14 @@ def template_draft(facts: InsightFacts) -> Draft:
         message += _under(alarm) + "."
     else:
         message += ". " + NO_TREND
+    if alarm:
+        # The largest cause (or that none moved), then the second cause when there is one.
+        message = joined(message, cause_sentence(facts), _cause_sentence(facts, "second"))
     forecast = forecast_sentence(facts)
-    if forecast is not None:
+    if forecast is not None and not (alarm and has(facts, "second_factor")):
         message = joined(message, forecast)
     commit = commitment_advice(facts)
-    return template(alarm, message, TITLES, (CAPACITY_ADVICE, commit) if alarm else (commit,))
+    return template(alarm, message, TITLES, (drop_advice(facts), commit) if alarm else (commit,))
 
 
 WORDING = Wording(
@@ -102,7 +193,8 @@ WORDING = Wording(
     titles=TITLES,
     topic="velocity",
     task=(
-        "Say how velocity moved, what to expect next sprint from the forecast, "
-        "and give one or two recommendations."
+        "Say how velocity moved, on a drop its largest cause in Jira's data (or that the data "
+        "shows none), what to expect next sprint from the forecast, and give one or two "
+        "recommendations."
     ),
 )
