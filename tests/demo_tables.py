@@ -30,6 +30,8 @@ from jira_insights_pipeline.assets.defect_leakage.metrics import defect_escape_r
 from jira_insights_pipeline.assets.defect_leakage.schemas import (
     DefectEscapeRatesSchema,
     DefectLeakageSchema,
+    EscapeCausesSchema,
+    EscapeClustersSchema,
 )
 from jira_insights_pipeline.assets.flow.metrics import cycle_time_trends
 from jira_insights_pipeline.assets.flow.schemas import (
@@ -62,7 +64,10 @@ from jira_insights_pipeline.assets.team_health.schemas import (
     WorkItemHealthSchema,
 )
 from jira_insights_pipeline.assets.velocity.metrics import sprint_velocity
-from jira_insights_pipeline.assets.velocity.schemas import SprintVelocitySchema
+from jira_insights_pipeline.assets.velocity.schemas import (
+    SprintVelocitySchema,
+    VelocityCausesSchema,
+)
 from jira_insights_pipeline.insights.tables import MetricTables
 from jira_insights_pipeline.metrics.issue_history import sprint_windows, utc_instant
 from jira_insights_pipeline.registry import Thresholds
@@ -110,6 +115,9 @@ DIAGNOSIS_SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
     "sprint_scope_causes": SprintScopeCausesSchema,
     "status_time_changes": StatusTimeChangesSchema,
     "aged_work": AgedWorkSchema,
+    "velocity_causes": VelocityCausesSchema,
+    "escape_causes": EscapeCausesSchema,
+    "escape_clusters": EscapeClustersSchema,
 }
 INPUTS = (*INPUT_SCHEMAS, "jira_issues")
 

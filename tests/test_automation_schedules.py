@@ -113,6 +113,8 @@ def test_daily_job_selects_everything_and_hourly_only_the_alert_tables(
         "spillover_patterns",
         "defect_leakage",
         "defect_escape_rates",
+        "escape_causes",
+        "escape_clusters",
         "work_item_health",
         "hygiene_scores",
     }

@@ -79,6 +79,8 @@ def test_assets_and_checks_come_from_their_homes() -> None:
     assert groups == {
         "defect_leakage": "defect_leakage",
         "defect_escape_rates": "defect_leakage",
+        "escape_causes": "defect_leakage",
+        "escape_clusters": "defect_leakage",
         "work_item_health": "team_health",
         "hygiene_scores": "team_health",
         "cycle_times": "flow",

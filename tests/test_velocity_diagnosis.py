@@ -32,9 +32,6 @@ import pytest
 from test_missed_target_diagnosis import flagged_spans, is_blocked_name, status_spans, union_days
 from test_sample_generator import Site, parse_time, read_site
 
-from jira_insights_pipeline.assets.defect_leakage.metrics import (
-    BUG_TYPE_PATTERN as LEAKAGE_BUG_PATTERN,
-)
 from jira_insights_pipeline.assets.sprints.commitments import sprint_commitments
 from jira_insights_pipeline.assets.sprints.scope_changes import sprint_scope_changes
 from jira_insights_pipeline.assets.velocity.diagnosis import (
@@ -42,7 +39,6 @@ from jira_insights_pipeline.assets.velocity.diagnosis import (
     ADDED_POINTS,
     BLOCKED_DAYS,
     BUG_SHARE,
-    BUG_TYPE_PATTERN,
     COMMITTED_POINTS,
     FACTORS,
     FINISHERS,
@@ -424,10 +420,6 @@ def assert_grounded(facts: InsightFacts) -> None:
 def test_every_answer_of_the_velocity_insights_is_grounded() -> None:
     for facts in sample_insights():
         assert_grounded(facts)
-
-
-def test_bugs_are_the_issue_types_defect_leakage_counts() -> None:
-    assert BUG_TYPE_PATTERN == LEAKAGE_BUG_PATTERN
 
 
 def test_weekdays_by_hand() -> None:

@@ -27,6 +27,8 @@ DONE = "done"
 # the names Jira gives the type in its common languages, since a site's type names follow its
 # language (DevLake's Chinese site calls a story 故事).
 STORY_TYPE_PATTERN = r"story|stories|histoire|historia|故事|ストーリー"
+# Bug types likewise: "Bug", "Defect", "Production Bug", and the names in common languages (缺陷).
+BUG_TYPE_PATTERN = r"bug|defect|fehler|bogue|anomalie|缺陷|故障|バグ"
 
 
 def utc_instant(value: pd.Timestamp | str) -> pd.Timestamp:

@@ -1,5 +1,5 @@
-"""The defect-leakage metric assets (group `defect_leakage`, DuckDB schema `metrics`); the
-escape-rate check is built from the rule (`assets/checks.py`)."""
+"""The defect-leakage metric and diagnosis assets (group `defect_leakage`, DuckDB schema
+`metrics`); the escape-rate check is built from the rule (`assets/checks.py`)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,12 @@ import dagster as dg
 import pandas as pd
 
 from jira_insights_pipeline.assets.defect_leakage import NAME
+from jira_insights_pipeline.assets.defect_leakage.diagnosis import (
+    escape_causes as build_escape_causes,
+)
+from jira_insights_pipeline.assets.defect_leakage.diagnosis import (
+    escape_clusters as build_escape_clusters,
+)
 from jira_insights_pipeline.assets.defect_leakage.metrics import PRODUCTION
 from jira_insights_pipeline.assets.defect_leakage.metrics import (
     defect_escape_rates as build_escape_rates,
@@ -18,6 +24,8 @@ from jira_insights_pipeline.assets.defect_leakage.rules import LEAKAGE
 from jira_insights_pipeline.assets.defect_leakage.schemas import (
     DefectEscapeRatesSchema,
     DefectLeakageSchema,
+    EscapeCausesSchema,
+    EscapeClustersSchema,
 )
 from jira_insights_pipeline.assets.metric_tables import (
     figure,
@@ -92,5 +100,68 @@ def defect_escape_rates(
             "max_judged_escape_rate": figure(LEAKAGE.judged(table)["escape_rate"].max()),
             "alerting_sprints": int(LEAKAGE.crossed(table).shape[0]),
             "escape_rate_alert": section.escape_rate_alert,
+        },
+    )
+
+
+@dg.asset(**OPTIONS)
+def escape_causes(
+    jira_snapshot: pd.DataFrame,
+    defect_leakage: pd.DataFrame,
+    jira_issues: pd.DataFrame,
+    jira_status_intervals: pd.DataFrame,
+    pipeline_settings: PipelineSettings,
+) -> dg.Output[pd.DataFrame]:
+    """One row per production bug linked to a story: the story it traces to, the days from that
+    story's Done to the bug, whether the story passed a testing status (review, QA) before Done,
+    and the bug's epic, components and labels."""
+    as_of = pipeline_settings.as_of_for(jira_snapshot)
+    table = validated(
+        EscapeCausesSchema,
+        build_escape_causes(defect_leakage, jira_issues, jira_status_intervals, as_of),
+        "escape_causes",
+    )
+    done = table["story_done_at"].notna()
+    untested = done & ~table["tested"]
+    return metric_output(
+        table,
+        as_of,
+        preview=table.loc[untested].head(10) if untested.any() else table.head(10),
+        preview_label="bugs from stories done without testing" if untested.any() else "preview",
+        figures={
+            "traced_bugs": len(table),
+            "bugs_from_untested_stories": int(untested.sum()),
+            "median_days_done_to_bug": figure(table["days_done_to_bug"].median()),
+        },
+    )
+
+
+@dg.asset(**OPTIONS)
+def escape_clusters(
+    jira_snapshot: pd.DataFrame,
+    escape_causes: pd.DataFrame,
+    defect_escape_rates: pd.DataFrame,
+    pipeline_settings: PipelineSettings,
+) -> dg.Output[pd.DataFrame]:
+    """One row per board and judged sprint (running and latest closed): production bugs traced
+    to stories, how many came from stories done without a testing status, the largest
+    component, epic or label cluster, and the leading cause."""
+    as_of = pipeline_settings.as_of_for(jira_snapshot)
+    table = validated(
+        EscapeClustersSchema,
+        build_escape_clusters(escape_causes, defect_escape_rates, as_of),
+        "escape_clusters",
+    )
+    return metric_output(
+        table,
+        as_of,
+        preview=table.loc[table["leading_cause"].notna()].head(10),
+        preview_label="sprints with a leading cause",
+        figures={
+            "sprints_led_by_skipped_testing": int(
+                table["leading_cause"].eq("skipped_testing").sum()
+            ),
+            "sprints_led_by_a_cluster": int(table["leading_cause"].eq("cluster").sum()),
+            "max_untested_share": figure(table["untested_share"].max()),
         },
     )

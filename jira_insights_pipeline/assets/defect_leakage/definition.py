@@ -6,6 +6,8 @@ from jira_insights_pipeline.assets.defect_leakage import NAME, Thresholds
 from jira_insights_pipeline.assets.defect_leakage.assets import (
     defect_escape_rates,
     defect_leakage,
+    escape_causes,
+    escape_clusters,
 )
 from jira_insights_pipeline.assets.defect_leakage.facts import defect_leakage_facts
 from jira_insights_pipeline.assets.defect_leakage.report import defect_leakage_figure
@@ -17,11 +19,19 @@ USE_CASE = UseCase(
     name=NAME,
     label="Defect leakage",
     insight_description="One insight per board and sprint (latest closed and active): the "
-    "share of the sprint's bugs that escaped to production, and the stories they came from.",
+    "share of the sprint's bugs that escaped to production, the stories they came from, and "
+    "why: how many came from stories done without a testing status, or where they cluster.",
     thresholds=Thresholds,
     rules=(LEAKAGE,),
-    assets=(defect_leakage, defect_escape_rates),
-    insight_inputs=("defect_escape_rates", "defect_leakage", "jira_boards", "jira_issues"),
+    assets=(defect_leakage, defect_escape_rates, escape_causes, escape_clusters),
+    insight_inputs=(
+        "defect_escape_rates",
+        "defect_leakage",
+        "escape_causes",
+        "escape_clusters",
+        "jira_boards",
+        "jira_issues",
+    ),
     facts=defect_leakage_facts,
     wording=WORDING,
     report_inputs=("defect_escape_rates",),

@@ -1,6 +1,9 @@
 """The facts of a defect-leakage insight: one per board and judged sprint (its running and
 latest closed sprint), from `defect_escape_rates`, with the production bugs of
-`defect_leakage` and the stories they are linked to as evidence."""
+`defect_leakage` and the stories they are linked to as evidence, and the causes of the
+diagnosis: `escape_clusters` (how many traced bugs came from stories done without a testing
+status, the largest component, epic or label cluster, the leading cause) and `escape_causes`
+(the days from each story's Done to its bug)."""
 
 from __future__ import annotations
 
@@ -9,6 +12,11 @@ from typing import Any
 import pandas as pd
 
 from jira_insights_pipeline.assets.defect_leakage import NAME
+from jira_insights_pipeline.assets.defect_leakage.diagnosis import (
+    CLUSTER,
+    EPIC,
+    SKIPPED_TESTING,
+)
 from jira_insights_pipeline.assets.defect_leakage.metrics import PRODUCTION
 from jira_insights_pipeline.assets.defect_leakage.rules import LEAKAGE
 from jira_insights_pipeline.assets.defect_leakage.thresholds import DefectLeakageThresholds
@@ -43,6 +51,89 @@ def _production_bugs(tables: MetricTables, board_id: int, sprint_id: int) -> pd.
     return bugs.loc[bugs["environment_class"].eq(PRODUCTION)].sort_values("issue_key")
 
 
+# How the leading cause reads as a label fact.
+CAUSE_LABELS = {SKIPPED_TESTING: "skipped testing", CLUSTER: "a cluster"}
+
+
+def causes(
+    tables: MetricTables, board_id: int, sprint_id: int
+) -> tuple[list[Fact], list[Evidence]]:
+    """The diagnosis facts of one judged sprint and the bugs behind them, the bugs of the
+    leading cause first; nothing when the diagnosis tables are missing or the sprint's
+    production bugs trace to no story."""
+    clusters = rows(tables["escape_clusters"], board_id, sprint_id)
+    if not has(clusters, "traced_bugs", "untested_bugs", "leading_cause") or clusters.empty:
+        return [], []
+    row = clusters.iloc[-1]
+    traced = count(row, "traced_bugs")
+    if traced == 0:
+        return [], []
+    untested = count(row, "untested_bugs")
+    facts = [
+        Fact("traced_bugs", traced, "count", "production bugs traced to a story"),
+        Fact(
+            "untested_bugs",
+            untested,
+            "count",
+            "traced production bugs whose story reached Done without a testing status",
+        ),
+        Fact(
+            "untested_share",
+            num(row["untested_share"]),
+            "ratio",
+            "share of the traced production bugs whose story skipped testing",
+        ),
+    ]
+    untested_stories = keys(row.get("untested_story_keys"))
+    if untested_stories:
+        facts.append(
+            Fact(
+                "untested_stories",
+                untested_stories[:3],
+                "keys",
+                "stories done without a testing status",
+            )
+        )
+    cluster_bugs = count(row, "cluster_bugs")
+    if cluster_bugs and not missing(row["cluster_kind"]):
+        kind = str(row["cluster_kind"])
+        facts += [
+            Fact("cluster_kind", kind, "label", "what the escaped bugs share"),
+            Fact(
+                "cluster_name",
+                str(row["cluster_name"]),
+                "key" if kind == EPIC else "name",
+                f"the {kind} most escaped bugs share",
+            ),
+            Fact("cluster_bugs", cluster_bugs, "count", f"traced production bugs in that {kind}"),
+        ]
+    leading = None if missing(row["leading_cause"]) else str(row["leading_cause"])
+    if leading is not None:
+        facts.append(Fact("largest_cause", CAUSE_LABELS[leading], "label", "the leading cause"))
+    traced_rows = rows(tables["escape_causes"], board_id, sprint_id)
+    if has(traced_rows, "days_done_to_bug"):
+        days = traced_rows["days_done_to_bug"].astype(float).dropna()
+        if not days.empty:
+            facts.append(
+                Fact(
+                    "done_to_bug_days",
+                    round(float(days.median()), 1),
+                    "days",
+                    "median days from the story's Done to its production bug",
+                )
+            )
+    leading_bugs = keys(
+        row.get("untested_bug_keys") if leading == SKIPPED_TESTING else row.get("cluster_bug_keys")
+    )
+    reason = (
+        "came from a story done without a testing status"
+        if leading == SKIPPED_TESTING
+        else f"in the {row.get('cluster_kind')} {row.get('cluster_name')}"
+    )
+    evidence = [Evidence(key, reason) for key in leading_bugs]
+    return facts, evidence
+
+
 def _one(
     tables: MetricTables, thresholds: DefectLeakageThresholds, board_id: int, row: Any
 ) -> InsightFacts:
@@ -50,12 +141,15 @@ def _one(
     severity = severity_of([LEAKAGE], row)
     limit = thresholds.escape_rate_alert
     source_counts: dict[str, int] = {}
-    evidence: list[Evidence] = []
+    cause_facts, cause_evidence = causes(tables, board_id, sprint_id)
+    # The bugs of the leading cause lead the evidence: the message names their cause.
+    evidence: list[Evidence] = cause_evidence[:MAX_EVIDENCE]
+    named = {item.issue_key for item in evidence}
     for bug in _production_bugs(tables, board_id, sprint_id).itertuples():
         stories = keys(getattr(bug, "linked_story_keys", None))
         for story in stories:
             source_counts[story] = source_counts.get(story, 0) + 1
-        if len(evidence) < MAX_EVIDENCE:
+        if len(evidence) < MAX_EVIDENCE and str(bug.issue_key) not in named:
             reason = "found in production"
             if stories:
                 reason += f", linked to {', '.join(stories)}"
@@ -85,6 +179,7 @@ def _one(
         facts.append(
             Fact("source_stories", tuple(sources[:3]), "keys", "stories the bugs came from")
         )
+    facts += cause_facts
     for story in sources:
         if len(evidence) >= MAX_EVIDENCE:
             break
@@ -103,7 +198,15 @@ def _one(
         status=status,
         facts=facts,
         evidence=evidence,
-        key_facts=("escape_rate", "production_bugs", "source_stories", "bugs_found"),
+        key_facts=(
+            "escape_rate",
+            "production_bugs",
+            "largest_cause",
+            "untested_bugs",
+            "cluster_name",
+            "source_stories",
+            "bugs_found",
+        ),
     )
 
 

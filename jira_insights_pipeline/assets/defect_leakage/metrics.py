@@ -14,6 +14,7 @@ import pandas as pd
 
 from jira_insights_pipeline.assets.defect_leakage.thresholds import DefectLeakageThresholds
 from jira_insights_pipeline.metrics.issue_history import (
+    BUG_TYPE_PATTERN,
     DONE,
     SPRINT_COLUMNS,
     STORY_TYPE_PATTERN,
@@ -30,9 +31,6 @@ QA = "qa"
 UNKNOWN = "unknown"
 ENVIRONMENT_CLASSES = [PRODUCTION, QA, UNKNOWN]
 
-# Bug types are matched by name like story types (`STORY_TYPE_PATTERN`): "Bug", "Defect",
-# "Production Bug", and the names Jira gives the type in its common languages (缺陷).
-BUG_TYPE_PATTERN = r"bug|defect|fehler|bogue|anomalie|缺陷|故障|バグ"
 
 # A label names an environment when, lower-cased with "_" and spaces read as "-", it is one of
 # these words, optionally after a prefix such as "env-" or "found-in-".

@@ -41,12 +41,12 @@ from jira_insights_pipeline.metrics.issue_history import (
     IN_PROGRESS,
     SPRINT_COLUMNS,
     names_matching,
-    order_by_issue,
     union_length,
     utc_column,
     utc_instant,
 )
 from jira_insights_pipeline.metrics.timeline import values_at
+from jira_insights_pipeline.metrics.workflow import first_in_progress_statuses
 
 # Statuses that say the work is held up rather than being worked on; matched anywhere in the
 # name, case-insensitive ("Blocked", "On Hold", "Blocked by vendor").
@@ -147,41 +147,6 @@ def unfinished_at_close(sprint_scope_changes: pd.DataFrame) -> pd.DataFrame:
     rows["entered_at"] = utc_column(rows["entered_at"])
     rows["issue_id"] = rows["issue_id"].astype(str)
     return rows.reset_index(drop=True)
-
-
-def first_in_progress_statuses(
-    issues: pd.DataFrame, status_intervals: pd.DataFrame, as_of: pd.Timestamp
-) -> pd.Series:
-    """Per board (index `board_id`), the name of its first in-progress status: the In Progress
-    status its issues most often enter first (statuses named like Blocked left out; a tie goes
-    to the name first in alphabetical order)."""
-    as_of = utc_instant(as_of)
-    intervals = pd.DataFrame(
-        {
-            "issue_id": _column(status_intervals["issue_id"].astype(str)),
-            "status": _column(status_intervals["status"].astype(str)),
-            "category": _column(status_intervals["status_category"].astype(object)),
-            "entered_at": _column(utc_column(status_intervals["entered_at"])),
-        }
-    )
-    working = intervals["category"].eq(IN_PROGRESS).fillna(False).to_numpy(dtype=bool)
-    working &= ~names_matching(intervals["status"], BLOCKED_STATUS_PATTERN).to_numpy()
-    working &= (intervals["entered_at"] <= as_of).to_numpy()
-    entries = order_by_issue(intervals.loc[working], "issue_id", "entered_at")
-    firsts = entries.drop_duplicates("issue_id", keep="first")
-    boards = pd.DataFrame(
-        {
-            "issue_id": issues["issue_id"].astype(str).to_numpy(),
-            "board_id": issues["board_id"].astype("Int64").to_numpy(),
-        }
-    )
-    firsts = firsts.merge(boards.dropna(subset=["board_id"]), on="issue_id", how="inner")
-    if firsts.empty:
-        return pd.Series(dtype=object, name="status")
-    counts = firsts.groupby(["board_id", "status"]).size().rename("issues").reset_index()
-    counts = counts.sort_values(["board_id", "issues", "status"], ascending=[True, False, True])
-    chosen = counts.drop_duplicates("board_id", keep="first")
-    return chosen.set_index("board_id")["status"]
 
 
 def _never_started(rows: pd.DataFrame, status_intervals: pd.DataFrame) -> np.ndarray:

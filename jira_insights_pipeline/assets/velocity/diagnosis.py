@@ -41,17 +41,12 @@ import pandas as pd
 from jira_insights_pipeline.assets.velocity.thresholds import VelocityThresholds
 from jira_insights_pipeline.metrics.blocking import blocked_intervals
 from jira_insights_pipeline.metrics.issue_history import (
+    BUG_TYPE_PATTERN,
     names_matching,
     union_length,
     utc_column,
     utc_instant,
 )
-
-# Issue types that are bugs, matched anywhere in the name, case-insensitive. The same words the
-# defect-leakage use case counts as bugs; a home may not import another home, so the pattern is
-# repeated here and tests/test_velocity_diagnosis.py keeps the two equal until it moves to the
-# shared metrics.
-BUG_TYPE_PATTERN = r"bug|defect|fehler|bogue|anomalie|缺陷|故障|バグ"
 
 UP = "up"
 DOWN = "down"
