@@ -125,12 +125,27 @@ def causes(
     leading_bugs = keys(
         row.get("untested_bug_keys") if leading == SKIPPED_TESTING else row.get("cluster_bug_keys")
     )
-    reason = (
-        "came from a story done without a testing status"
+    cause = (
+        "its story was done without a testing status"
         if leading == SKIPPED_TESTING
         else f"in the {row.get('cluster_kind')} {row.get('cluster_name')}"
     )
-    evidence = [Evidence(key, reason) for key in leading_bugs]
+    traced = {}
+    if has(traced_rows, "bug_key", "story_key", "days_done_to_bug"):
+        traced = {
+            str(item.bug_key): (str(item.story_key), item.days_done_to_bug)
+            for item in traced_rows.itertuples()
+        }
+
+    def reason(bug_key: str) -> str:
+        # The bug, the story it traces to and how long after its Done, then the cause.
+        if bug_key not in traced:
+            return f"found in production; {cause}"
+        story, days = traced[bug_key]
+        after = "" if missing(days) else f", {float(days):.1f} days after it was done"
+        return f"found in production, linked to {story}{after}; {cause}"
+
+    evidence = [Evidence(key, reason(key)) for key in leading_bugs]
     return facts, evidence
 
 
