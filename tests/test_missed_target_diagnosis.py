@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from sprint_ledger import ledger_of
 from test_sample_generator import Issue, Site, parse_time, read_site, sprint_ids
 
 from jira_insights_pipeline.assets.missed_target.diagnosis import (
@@ -45,8 +46,6 @@ from jira_insights_pipeline.assets.missed_target.schemas import (
     SpilloverReasonsSchema,
 )
 from jira_insights_pipeline.assets.missed_target.wording import CAUSE_ADVICE
-from jira_insights_pipeline.assets.sprints.commitments import sprint_commitments
-from jira_insights_pipeline.assets.sprints.scope_changes import sprint_scope_changes
 from jira_insights_pipeline.insights.engine import write_insight
 from jira_insights_pipeline.insights.grounding import (
     check_draft,
@@ -56,10 +55,8 @@ from jira_insights_pipeline.insights.grounding import (
 )
 from jira_insights_pipeline.insights.plans import plan_answers, plans_for
 from jira_insights_pipeline.insights.tables import MetricTables
-from jira_insights_pipeline.parsing.staging import build_staging_tables
 from jira_insights_pipeline.registry import Thresholds, use_case
 from jira_insights_pipeline.sample import SITE_DIR
-from jira_insights_pipeline.snapshot import load_snapshot
 from jira_insights_pipeline.validation import validate_table
 
 DATA = Path(__file__).parent / "data"
@@ -78,19 +75,13 @@ BLOCKED_NAMES = ("block", "on hold")
 def diagnosed(snapshot: Path) -> dict[str, pd.DataFrame]:
     """The staging tables of `snapshot`, the sprint ledger and the two diagnosis tables, each
     validated by its model as the assets validate them."""
-    tables = build_staging_tables(load_snapshot(snapshot), source="test").tables()
-    as_of = tables["jira_snapshot"]["exported_at"].iloc[0]
-    scope = sprint_scope_changes(
-        tables["jira_sprints"],
-        tables["jira_issues"],
-        tables["jira_sprint_membership"],
-        tables["jira_estimates"],
-        tables["jira_status_intervals"],
-        tables["jira_changelog"],
-        as_of,
-        DEFAULTS.sprints,
+    ledger = ledger_of(snapshot)
+    tables, as_of, scope, commitments = (
+        ledger.tables,
+        ledger.as_of,
+        ledger.scope,
+        ledger.commitments,
     )
-    commitments = sprint_commitments(scope, tables["jira_sprints"], as_of)
     reasons = validate_table(
         SpilloverReasonsSchema,
         spillover_reasons(

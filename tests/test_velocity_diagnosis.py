@@ -29,11 +29,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from sprint_ledger import ledger_of
 from test_missed_target_diagnosis import flagged_spans, is_blocked_name, status_spans, union_days
 from test_sample_generator import Site, parse_time, read_site
 
-from jira_insights_pipeline.assets.sprints.commitments import sprint_commitments
-from jira_insights_pipeline.assets.sprints.scope_changes import sprint_scope_changes
 from jira_insights_pipeline.assets.velocity.diagnosis import (
     ADDED_ISSUES,
     ADDED_POINTS,
@@ -65,10 +64,8 @@ from jira_insights_pipeline.insights.grounding import (
 from jira_insights_pipeline.insights.plans import plan_answers, plans_for
 from jira_insights_pipeline.insights.tables import MetricTables
 from jira_insights_pipeline.insights.values import InsightFacts
-from jira_insights_pipeline.parsing.staging import build_staging_tables
 from jira_insights_pipeline.registry import Thresholds, use_case
 from jira_insights_pipeline.sample import SITE_DIR
-from jira_insights_pipeline.snapshot import load_snapshot
 from jira_insights_pipeline.validation import validate_table
 
 DEFAULTS = Thresholds()
@@ -86,19 +83,13 @@ BUG_WORDS = ("bug", "defect")
 def diagnosed(snapshot: Path) -> dict[str, pd.DataFrame]:
     """The staging tables of `snapshot`, the sprint ledger, `sprint_velocity` and
     `velocity_causes`, the last validated by its model as the asset validates it."""
-    tables = build_staging_tables(load_snapshot(snapshot), source="test").tables()
-    as_of = tables["jira_snapshot"]["exported_at"].iloc[0]
-    scope = sprint_scope_changes(
-        tables["jira_sprints"],
-        tables["jira_issues"],
-        tables["jira_sprint_membership"],
-        tables["jira_estimates"],
-        tables["jira_status_intervals"],
-        tables["jira_changelog"],
-        as_of,
-        DEFAULTS.sprints,
+    ledger = ledger_of(snapshot)
+    tables, as_of, scope, commitments = (
+        ledger.tables,
+        ledger.as_of,
+        ledger.scope,
+        ledger.commitments,
     )
-    commitments = sprint_commitments(scope, tables["jira_sprints"], as_of)
     causes = validate_table(
         VelocityCausesSchema,
         velocity_causes(

@@ -55,16 +55,31 @@ def warehouse_connection(
         connection.close()
 
 
+def _holds(connection: DuckDBConnection, schema: str, table: str) -> bool:
+    found = connection.execute(
+        "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
+        [schema, table],
+    ).fetchone()
+    return bool(found and found[0])
+
+
 def has_table(database: Path, schema: str, table: str) -> bool:
     """Whether the warehouse file `database` exists and holds `schema.table`."""
     if not database.is_file():
         return False
     with warehouse_connection(database, read_only=True) as connection:
-        found = connection.execute(
-            "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
-            [schema, table],
-        ).fetchone()
-    return bool(found and found[0])
+        return _holds(connection, schema, table)
+
+
+def read_table(database: Path, schema: str, table: str) -> pd.DataFrame | None:
+    """`schema.table` of the warehouse file `database`, or None when it is not there; one
+    read-only connection for the look-up and the read."""
+    if not database.is_file():
+        return None
+    with warehouse_connection(database, read_only=True) as connection:
+        if not _holds(connection, schema, table):
+            return None
+        return connection.execute(f'select * from "{schema}"."{table}"').fetchdf()
 
 
 def _schema_of(metadata: Mapping[str, Any] | None) -> str:
@@ -124,16 +139,17 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
         schema = _schema_of(upstream.definition_metadata if upstream else None)
         table = context.asset_key.path[-1]
         run_id = source_run_id(context)
-        database = self.folder.warehouse
-        if run_id is not None and has_table(self.folder.draft(run_id).warehouse, schema, table):
-            database = self.folder.draft(run_id).warehouse
-        if not has_table(database, schema, table):
+        if run_id is not None:
+            drafted = read_table(self.folder.draft(run_id).warehouse, schema, table)
+            if drafted is not None:
+                return drafted
+        published = read_table(self.folder.warehouse, schema, table)
+        if published is None:
             raise FileNotFoundError(
-                f"Table {schema}.{table} is not in the warehouse {database}: materialize "
-                f"{table} (or everything, `make demo`) first."
+                f"Table {schema}.{table} is not in the warehouse {self.folder.warehouse}: "
+                f"materialize {table} (or everything, `make demo`) first."
             )
-        with warehouse_connection(database, read_only=True) as connection:
-            return connection.execute(f'select * from "{schema}"."{table}"').fetchdf()
+        return published
 
 
 class RawSnapshotIOManager(dg.ConfigurableIOManager):
