@@ -34,7 +34,6 @@ from metrics_issue_site import Site, t
 from test_sample_generator import environment_class, shipped_site
 
 from jira_insights_pipeline.assets.defect_leakage.diagnosis import (
-    CLUSTER,
     SKIPPED_TESTING,
     escape_causes,
     escape_clusters,
@@ -48,6 +47,7 @@ from jira_insights_pipeline.assets.defect_leakage.schemas import (
     EscapeClustersSchema,
 )
 from jira_insights_pipeline.assets.defect_leakage.thresholds import DefectLeakageThresholds
+from jira_insights_pipeline.assets.defect_leakage.wording import CAUSE_ADVICE
 from jira_insights_pipeline.insights.engine import write_insight
 from jira_insights_pipeline.insights.grounding import (
     check_draft,
@@ -163,10 +163,10 @@ def test_pay_escape_causes_equal_the_hand_count() -> None:
         assert list(row["testing_statuses"]) == hand["testing"], key
         assert bool(row["tested"]) == bool(hand["testing"]), key
         assert list(row["components"]) == hand["components"], key
-    # What the sample shows today: every traced story passed In Review and QA before Done
-    # (skipped QA is not planted yet), and every escaped bug is in the Payments component.
-    assert all(hand["testing"] == ["In Review", "QA"] for hand in expected.values())
-    assert {tuple(hand["components"]) for hand in expected.values()} == {("Payments",)}
+    # PLANTED.md: every traced story was marked done straight from In Progress, without In
+    # Review or QA, and every escaped bug is in the Gateway component.
+    assert all(hand["done"] and hand["testing"] == [] for hand in expected.values())
+    assert {tuple(hand["components"]) for hand in expected.values()} == {("Gateway",)}
     # PLANTED.md: PAY Sprint 26's bugs PAY-195 and PAY-198 came from PAY-124 and PAY-165.
     assert (pay.loc["PAY-195", "story_key"], pay.loc["PAY-198", "story_key"]) == (
         "PAY-124",
@@ -180,7 +180,7 @@ def test_pay_escape_causes_equal_the_hand_count() -> None:
     ("sprint", "bugs"),
     [("PAY Sprint 26", ["PAY-195", "PAY-198"]), ("PAY Sprint 27", ["PAY-216", "PAY-217"])],
 )
-def test_pay_judged_sprints_cluster_in_payments(sprint: str, bugs: list[str]) -> None:
+def test_pay_judged_sprints_skipped_testing_in_gateway(sprint: str, bugs: list[str]) -> None:
     clusters = _tables(str(SITE_DIR))["escape_clusters"].set_index("sprint_name")
     row = clusters.loc[sprint]
     hand = {key: value for key, value in _hand_count().items() if key in bugs}
@@ -192,16 +192,18 @@ def test_pay_judged_sprints_cluster_in_payments(sprint: str, bugs: list[str]) ->
             len(hand),
             len(untested),
         )
-        == (2, 2, 0)
+        == (2, 2, 2)
     )
-    assert row["untested_share"] == 0.0
+    assert row["untested_share"] == 1.0
+    assert list(row["untested_bug_keys"]) == bugs
     assert (row["cluster_kind"], row["cluster_name"], row["cluster_bugs"]) == (
         "component",
-        "Payments",
+        "Gateway",
         2,
     )
     assert list(row["cluster_bug_keys"]) == bugs
-    assert row["leading_cause"] == CLUSTER
+    # As many bugs skipped testing as cluster: the team's own Done leads.
+    assert row["leading_cause"] == SKIPPED_TESTING
     # Boards without production bugs have no cause to lead with.
     quiet = clusters.loc[~clusters.index.str.startswith("PAY")]
     assert quiet["traced_bugs"].eq(0).all() and quiet["leading_cause"].isna().all()
@@ -319,21 +321,19 @@ def test_pay_sprint_26_insight_leads_with_its_largest_cause() -> None:
     document = write_insight(pay, LEAKAGE.wording, None).document
     assert document["severity"] == "error"
     assert document["message"] == (
-        "Both production bugs from PAY Sprint 26 were in the same component, Payments; the "
-        "escape rate was 40%, above the 20% limit. Bugs found in production: 2; caught in "
-        "testing: 3. None of the stories they trace to was marked done without a testing "
-        "status. The production bugs trace back to PAY-124, PAY-165."
+        "Both production bugs from PAY Sprint 26 came from stories marked done without a "
+        "testing status; the escape rate was 40%, above the 20% limit. Bugs found in "
+        "production: 2; caught in testing: 3. Both were in a single component, Gateway. The "
+        "production bugs trace back to PAY-124, PAY-165."
     )
-    assert document["recommendations"][0] == (
-        "Review the test coverage of the Payments component before closing more of its work."
-    )
+    assert document["recommendations"][0] == CAUSE_ADVICE["skipped testing"]
     facts = document["facts"]
     assert (facts["largest_cause"], facts["cluster_name"], facts["cluster_bugs"]) == (
-        "a cluster",
-        "Payments",
+        "skipped testing",
+        "Gateway",
         2,
     )
-    assert (facts["traced_bugs"], facts["untested_bugs"]) == (2, 0)
+    assert (facts["traced_bugs"], facts["untested_bugs"]) == (2, 2)
     assert facts["done_to_bug_days"] == round(statistics.median([9.267307, 3.302354]), 1)
     assert [e["issue_key"] for e in document["evidence"]][:2] == ["PAY-195", "PAY-198"]
     # Every answer the plans allow leads with the cause and is grounded.
@@ -345,8 +345,8 @@ def test_pay_sprint_26_insight_leads_with_its_largest_cause() -> None:
             if item.sprint_name == "PAY Sprint 26":
                 first = json.loads(answer)["message"].split("; ")[0].split(", an escape")[0]
                 assert first == (
-                    "Both production bugs from {sprint} were in the same {cluster_kind}, "
-                    "{cluster_name}"
+                    "Both production bugs from {sprint} came from stories marked done without "
+                    "a testing status"
                 )
 
 

@@ -130,7 +130,7 @@ def test_payments_hygiene_and_the_others() -> None:
     assert scores.loc[PAY, "open_issues"] == 43
     assert round(scores.loc[PAY, "hygiene_score"], 1) == 58.1 and scores.loc[PAY, "hygiene_alert"]
     assert round(scores.loc[CHK, "hygiene_score"], 1) == 90.6
-    assert round(scores.loc[MOB, "hygiene_score"], 1) == 85.7
+    assert round(scores.loc[MOB, "hygiene_score"], 1) == 81.4
     assert scores.loc[PLAT, "hygiene_score"] == 100.0
     assert scores["hygiene_alert"].tolist() == [True, False, False, False]  # worst first
     assert health.loc[health["board_id"].eq(PLAT), "problem_count"].sum() == 0

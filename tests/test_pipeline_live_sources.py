@@ -100,7 +100,7 @@ def test_rest_source_matches_the_snapshot(
     _assert_same_tables(live, saved_tables)
     scrape = result.asset_materializations_for_node("raw_jira_scrape")[0]
     assert scrape.metadata["source"].value == "rest"
-    assert "914 issues" in scrape.metadata["detail"].value
+    assert "915 issues" in scrape.metadata["detail"].value
     assert fake_sample_jira.api_token not in caplog.text
 
 

@@ -32,11 +32,11 @@ def test_sample_site_staging_tables(
         data_dir,
         "select table_name, estimated_size from duckdb_tables() where schema_name = 'jira'",
     ).set_index("table_name")["estimated_size"]
-    # Figures from sample/PLANTED.md: 4 boards, 10 sprints each, 914 issues.
+    # Figures from sample/PLANTED.md: 4 boards, 10 sprints each, 915 issues.
     assert counts["jira_boards"] == 4
     assert counts["jira_sprints"] == 40
-    assert counts["jira_issues"] == 914
-    assert counts["jira_changelog"] == 6447
+    assert counts["jira_issues"] == 915
+    assert counts["jira_changelog"] == 6378
     for table in (
         "jira_sprint_membership",
         "jira_status_intervals",
@@ -76,7 +76,7 @@ def test_sample_site_staging_tables(
         event.asset_key.to_user_string(): event.materialization.metadata
         for event in result.get_asset_materialization_events()
     }
-    assert materialized["jira_issues"]["dagster/row_count"].value == 914
+    assert materialized["jira_issues"]["dagster/row_count"].value == 915
     assert "customfield_10016" in materialized["jira_issues"]["field_discovery"].value
 
 

@@ -456,6 +456,130 @@ def slowest_status(site: Site, project_key: str, sprint: str) -> str:
     return f"{name} {growth[name][0]:.1f} to {growth[name][1]:.1f}"
 
 
+# The planted causes (issue 11), each by plain Python over the JSON like the figures above.
+
+TESTING_STATUSES = {"In Review", "QA"}
+
+
+def _window(site: Site, sprint: str) -> tuple[datetime, datetime]:
+    found = site.sprint_named(sprint)
+    end = parse_time(found["completeDate"]) if "completeDate" in found else site.exported_at
+    return parse_time(found["startDate"]), end
+
+
+def never_started(site: Site, board: str, sprint: str) -> str:
+    """Of the issues that spilled over from `sprint`, those never in the In Progress category
+    while it ran (not in it at the start, never moved into it before the close): "8/13"."""
+    start, end = _window(site, sprint)
+    categories = site.categories
+    by_key = {i.key: i for i in site.issues}
+    spilled = _sprint_row(site, board, sprint).spillover
+    untouched = [
+        key
+        for key in spilled
+        if categories[by_key[key].status_at(start)] != "indeterminate"
+        and not any(start < t <= end for t in by_key[key].entered("indeterminate", categories))
+    ]
+    return f"{len(untouched)}/{len(spilled)}"
+
+
+def longest_carry_over(site: Site, board: str) -> str:
+    """The issue that spilled over from the most closed sprints in a row up to the last closed
+    one, with how many: "MOB-119 3" (ties: the lowest key)."""
+    closed = [r for r in sprint_figures(site, board) if r.state == "closed"]
+    streaks: dict[str, int] = {}
+    for key in closed[-1].spillover:
+        streak = 0
+        for row in reversed(closed):
+            if key not in row.spillover:
+                break
+            streak += 1
+        streaks[key] = streak
+    key = min(streaks, key=lambda k: (-streaks[k], int(k.split("-")[1])))
+    return f"{key} {streaks[key]}"
+
+
+def criteria_before_reestimate(site: Site, board: str, sprint: str) -> str:
+    """The grown stories of `sprint` whose Acceptance Criteria gained bullets after the start
+    and before the upward re-estimate that made them grow."""
+    start, end = _window(site, sprint)
+    by_key = {i.key: i for i in site.issues}
+    found = []
+    for key in _sprint_row(site, board, sprint).grown:
+        issue = by_key[key]
+        raises = [
+            c.at
+            for c in issue.changes.get("Story point estimate", [])
+            if start < c.at <= end
+            and (points_value(c.new_text) or 0) > (points_value(c.old_text) or 0)
+        ]
+        grew = [
+            c.at
+            for c in issue.changes.get("description", [])
+            if c.new_text.count("\n* ") > (c.old_text or "").count("\n* ")
+        ]
+        if raises and any(start < t <= raises[0] for t in grew):
+            found.append(key)
+    return _keys(found)
+
+
+def traced_escapes(site: Site, board: str, sprint: str) -> list[tuple[Issue, Issue]]:
+    """(production bug, the story it "is caused by") of `sprint`, or of every sprint."""
+    rows = sprint_figures(site, board)
+    keys = [k for r in rows if sprint in ("all", r.name) for k in r.production_bugs]
+    by_key = {i.key: i for i in site.issues}
+    pairs = []
+    for key in keys:
+        bug = by_key[key]
+        for link in bug.fields["issuelinks"]:
+            if "inwardIssue" in link and link["type"]["inward"] == "is caused by":
+                pairs.append((bug, by_key[link["inwardIssue"]["key"]]))
+    return pairs
+
+
+def untested_escapes(site: Site, board: str, sprint: str) -> str:
+    """Of the traced production bugs, those whose story was done before the bug without ever
+    entering In Review or QA first: "untested/traced"."""
+    categories = site.categories
+    names = {s["id"]: s["name"] for s in site.statuses}
+    pairs = traced_escapes(site, board, sprint)
+    untested = 0
+    for bug, story in pairs:
+        done = [t for t in story.entered("done", categories) if t <= bug.created]
+        if not done:
+            continue
+        tested = any(
+            names[c.new] in TESTING_STATUSES and c.at < done[-1]
+            for c in story.changes.get("status", [])
+        )
+        untested += not tested
+    return f"{untested}/{len(pairs)}"
+
+
+def escape_component(site: Site, board: str, sprint: str) -> str:
+    """The component most traced production bugs of `sprint` are filed under: "Gateway 2/2"."""
+    pairs = traced_escapes(site, board, sprint)
+    counts: dict[str, int] = {}
+    for bug, _ in pairs:
+        for component in bug.fields["components"]:
+            counts[component["name"]] = counts.get(component["name"], 0) + 1
+    name = min(counts, key=lambda n: (-counts[n], n))
+    return f"{name} {counts[name]}/{len(pairs)}"
+
+
+def bugs_added_after_start(site: Site, board: str, sprint: str) -> str:
+    """Bugs added to `sprint` after its start, against the mean of the three sprints before."""
+    rows = sprint_figures(site, board)
+    position = next(n for n, r in enumerate(rows) if r.name == sprint)
+    kinds = {i.key: i.kind for i in site.issues}
+
+    def bugs(row: SprintFigures) -> int:
+        return sum(kinds[k] == "Bug" for k in row.added_after_start)
+
+    before = statistics.mean(bugs(r) for r in rows[position - 3 : position])
+    return f"{bugs(rows[position])} against {before:.1f}"
+
+
 # ---------------------------------------------------------------------------------------------
 # Fixtures
 # ---------------------------------------------------------------------------------------------
@@ -785,6 +909,18 @@ def computed_figure(site: Site, check: str, board: str, sprint: str) -> str:
         production = sum(len(r.production_bugs) for r in rows)
         qa = sum(len(r.qa_bugs) for r in rows)
         return f"{production}/{production + qa}"
+    if check == "never started":
+        return never_started(site, board, sprint)
+    if check == "longest carry-over":
+        return longest_carry_over(site, board)
+    if check == "criteria grew before re-estimate":
+        return criteria_before_reestimate(site, board, sprint)
+    if check == "untested escapes":
+        return untested_escapes(site, board, sprint)
+    if check == "escape component":
+        return escape_component(site, board, sprint)
+    if check == "bugs added after start":
+        return bugs_added_after_start(site, board, sprint)
     if check == "max sprint grown share":
         return f"{max(r.grown_share for r in sprint_figures(site, board)):.2f}"
     if check == "min completion":
@@ -819,6 +955,12 @@ def test_planted_md_lists_checked_figures() -> None:
         "blocked now",
         "in progress over 10 days",
         "hygiene score",
+        "never started",
+        "longest carry-over",
+        "criteria grew before re-estimate",
+        "untested escapes",
+        "escape component",
+        "bugs added after start",
     } <= checks
 
 

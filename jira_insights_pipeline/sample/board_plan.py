@@ -14,7 +14,8 @@ from datetime import date, timedelta
 
 from jira_insights_pipeline.sample import vocabulary
 from jira_insights_pipeline.sample.clock import DAY, HOUR, MINUTE, berlin_wall_clock
-from jira_insights_pipeline.sample.jira_shapes import Person, SprintInfo, Workflow
+from jira_insights_pipeline.sample.issues import SimIssue
+from jira_insights_pipeline.sample.jira_shapes import STORY, Person, SprintInfo, Workflow
 from jira_insights_pipeline.sample.profiles import PROFILE_CYCLE, WORKFLOWS, Profile
 
 # The first day of the first board's active sprint; every board's active sprint starts within
@@ -55,6 +56,24 @@ class BoardPlan:
     @property
     def tester(self) -> Person:
         return self.people[5]
+
+    def component_of(self, thing: str) -> str:
+        """The component an issue about `thing` is filed under."""
+        for component, things in self.team.areas:
+            if thing in things:
+                return component
+        return self.name
+
+    @property
+    def untested_component(self) -> str | None:
+        """The component whose stories this team marks done straight from In Progress, never
+        reviewed or tested: the leaky-testing team does that with its first area."""
+        if self.profile is Profile.LEAKY_TESTING and self.team.areas:
+            return self.team.areas[0][0]
+        return None
+
+    def skips_testing(self, issue: SimIssue) -> bool:
+        return issue.kind == STORY and self.untested_component in issue.components
 
 
 def _team_for(index: int) -> tuple[vocabulary.Team, str, str]:

@@ -4,8 +4,9 @@
 with no environment at all as the sprint's `SprintKnobs` say. Each bug is marked with its
 environment the way real teams do it, inconsistently (a label, the Environment field, or both),
 and linked to the story that caused it: a production bug to a story finished in an earlier
-sprint, a QA or staging bug to a story being built now. Which of these bugs then go into the
-running sprint is the simulation's decision.
+sprint (on the leaky-testing board, one that skipped testing when there is one) and filed under
+that story's component, a QA or staging bug to a story being built now. Which of these bugs
+then go into the running sprint is the simulation's decision.
 
 Like `IssueFactory`, this draws from the board's shared `random.Random`, in a fixed order.
 """
@@ -86,7 +87,7 @@ class SprintBugs:
             if style >= 0.4:
                 bug.environment = environment
         bug.paragraphs = vocabulary.bug_text(self.rng, thing, environment)
-        bug.components = [self.plan.team.name]
+        bug.components = [self.plan.component_of(thing)]
         return bug
 
     def _link_cause(self, bug: SimIssue, environment_class: str) -> None:
@@ -113,7 +114,16 @@ class SprintBugs:
                 return
         if not causes:
             return
-        story = self.rng.choice(causes)
+        # Drawn as `choice` draws, so the random stream stays the same whichever story is taken.
+        story = causes[self.rng.randrange(len(causes))]
+        if environment_class == "production":
+            # What reaches production on the leaky-testing board is work nobody tested.
+            untested = [i for i in causes if self.plan.skips_testing(i)]
+            if untested and story not in untested:
+                story = untested[causes.index(story) % len(untested)]
+        if environment_class == "production":
+            # Found in production in the part of the product that story changed.
+            bug.components = list(story.components)
         at = bug.created + self.rng.randint(1, 20) * MINUTE
         link_id = f"L{self.plan.index}-{bug.local}"
         if link_type == "Relates":

@@ -138,10 +138,16 @@ class _BoardWriter:
         self.project = shapes.project_json(plan.project_id, plan.key, plan.name)
         self.sprints = {s.id: s for s in plan.sprints}
         self.sprint_fields = {s.id: shapes.sprint_field_json(s) for s in plan.sprints}
-        self.component = {
-            "self": f"{shapes.API}/component/{10000 + plan.index}",
-            "id": str(10000 + plan.index),
-            "name": plan.name,
+        # The team-wide component keeps the id it always had; a team's areas come after.
+        component_names = [plan.name, *(area for area, _ in plan.team.areas)]
+        self.components = {
+            name: {
+                "self": f"{shapes.API}/component/{component_id}",
+                "id": str(component_id),
+                "name": name,
+            }
+            for n, name in enumerate(component_names)
+            for component_id in [10000 + plan.index if n == 0 else 20000 + 10 * plan.index + n]
         }
 
     def user(self, person: Person | None) -> dict[str, Any] | None:
@@ -388,7 +394,7 @@ class _BoardWriter:
                 "assignee": self.user(issue.assignee),
                 "updated": jira_time(issue.last_change),
                 "status": self.statuses[issue.status.id],
-                "components": [self.component] if issue.components else [],
+                "components": [self.components[name] for name in issue.components],
                 "timeoriginalestimate": None,
                 "description": shapes.description_adf(issue.paragraphs, issue.criteria)
                 if issue.has_description

@@ -74,7 +74,7 @@ class IssueFactory:
         if self.rng.random() < 0.85:
             story.criteria = vocabulary.acceptance_criteria(self.rng, thing, self.rng.randint(2, 4))
         story.priority = self.rng.choice(("2", "3", "3", "3", "4"))
-        story.components = [self.plan.team.name]
+        story.components = [self.plan.component_of(thing)]
         self._attach(story, epic)
         return story
 

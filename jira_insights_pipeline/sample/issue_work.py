@@ -32,12 +32,15 @@ from jira_insights_pipeline.sample.jira_shapes import (
     DONE,
     IN_PROGRESS,
     IN_REVIEW,
+    QA,
     SELECTED,
     SUBTASK,
     Person,
     Status,
 )
 from jira_insights_pipeline.sample.profiles import Profile, SprintKnobs
+
+TESTING_STATUSES = frozenset({IN_REVIEW, QA})
 
 
 @dataclass
@@ -87,7 +90,7 @@ class IssueWorker:
             if not already_started:
                 self._assign_on_start(issue, first)
             worker = self._worker_of(issue)
-            self._walk(issue, steps, first, done_at, worker, knobs.work_share)
+            self._walk(issue, steps, first, done_at, worker, knobs.work_share, self._skipped(issue))
             self._flag_episode(issue, first, done_at, worker)
             self._work_on_subtasks(issue, first, done_at)
             if self.rng.random() < 0.08 and done_at - first > 2 * HOUR:
@@ -116,6 +119,13 @@ class IssueWorker:
         issue.move_to(first, IN_PROGRESS, worker)
         if not issue.frozen and self.rng.random() < 0.4:
             issue.move_to(work_time(self.rng, first + HOUR, latest - DAY), IN_REVIEW, worker)
+
+    def _skipped(self, issue: SimIssue) -> frozenset[Status]:
+        """The statuses finished work goes past on its way to Done: review and QA for work its
+        team marks done untested. Their instants are still drawn, so the random stream, and
+        with it every other figure of the site, stays the same. (Work left unfinished in review
+        stays there: it was handed to a reviewer and counts as tested once done.)"""
+        return TESTING_STATUSES if self.plan.skips_testing(issue) else frozenset()
 
     def _work_on_subtasks(self, parent: SimIssue, first: int, done_at: int) -> None:
         for subtask in parent.children:
@@ -149,10 +159,12 @@ class IssueWorker:
         last: int,
         worker: Person,
         share: float = 1.0,
+        skipped: frozenset[Status] = frozenset(),
     ) -> None:
         """Moves the issue through `steps`, the first at `first`, the last at `last`, the rest
         in between in order; with `share` below 1 the moves in between fall within that share
-        of the time, so the rest is spent in the step before the last."""
+        of the time, so the rest is spent in the step before the last. Steps in `skipped` are
+        left out (a move into the status the issue already holds is no move)."""
         if not steps:
             return
         if len(steps) == 1:
@@ -167,7 +179,8 @@ class IssueWorker:
             )
         times = [first, *inner, last]
         for at, status in zip(times, steps, strict=True):
-            issue.move_to(at, status, worker)
+            if status not in skipped:
+                issue.move_to(at, status, worker)
 
     def _path_to_done(self, issue: SimIssue) -> list[Status]:
         path = list(self.plan.workflow.path)

@@ -67,6 +67,8 @@ class SprintKnobs:
     flagged_now: int = 0  # work flagged as an impediment in the active sprint, never cleared
     blocked_now: int = 0  # work moved to Blocked in the active sprint and left there
     unestimated_stories: int = 0  # planned stories nobody estimates
+    # Of the bugs added after the start, how many the team drops committed work to fix at once.
+    urgent_bugs: int = 0
     # Of finished work, the share of its time from start to done within which every move but the
     # last falls (below 1: the rest is spent in its last step before done, waiting in review).
     work_share: float = 1.0
@@ -98,7 +100,8 @@ def sprint_knobs(profile: Profile, r: int, story_count: int, bug_count: int) -> 
         )
     if profile is Profile.OVERCOMMITTED:
         # The last three closed sprints finish less and less of their commitment, and the active
-        # sprint is heading the same way.
+        # sprint is heading the same way. In the last closed sprint the team also took in every
+        # bug found on QA and fixed three of them at once, while committed stories waited.
         return SprintKnobs(
             completion={0: 0.55, 1: 0.4, 2: 0.58, 3: 0.68}.get(r, 0.92),
             cycle_days=4.0,
@@ -108,12 +111,13 @@ def sprint_knobs(profile: Profile, r: int, story_count: int, bug_count: int) -> 
             small_to_large=0,
             shrunk_stories=0,
             extra_ac_growth=0,
-            added_after_start=2 if r <= 3 else 1,
+            added_after_start=6 if r == 1 else 2 if r <= 3 else 1,
             production_bugs=int(r == 6),
             qa_bugs=bug_count,
             unclassified_bugs=1,
             unfinished_started_share=0.25,
             leftover_bugs=int(r % 2 == 0),
+            urgent_bugs=3 if r == 1 else 0,
         )
     if profile is Profile.LEAKY_TESTING:
         # About two classified bugs in five reach production, every sprint; work started in the

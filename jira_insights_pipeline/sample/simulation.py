@@ -32,6 +32,7 @@ from jira_insights_pipeline.sample.issue_work import IssueWorker, SprintWork
 from jira_insights_pipeline.sample.issues import SimIssue
 from jira_insights_pipeline.sample.jira_shapes import (
     BLOCKED,
+    BUG,
     DONE,
     EPIC,
     IN_PROGRESS,
@@ -195,10 +196,11 @@ class BoardSimulation:
 
         created_bugs = self.bugs.report(knobs, start, end)
         added = self._add_after_start(created_bugs, knobs, sprint, epic)
+        added_bugs = [i for i in added if i.kind == BUG]
+        urgent = set(added_bugs[: knobs.urgent_bugs])
         for issue in added:
-            self.worker.work_on(
-                SprintWork(issue, finish=self.rng.random() < 0.7), knobs, start, end
-            )
+            finish = self.rng.random() < 0.7 or issue in urgent
+            self.worker.work_on(SprintWork(issue, finish=finish), knobs, start, end)
 
         if is_active:
             return [], [b for b in created_bugs if b not in added]

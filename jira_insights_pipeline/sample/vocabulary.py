@@ -9,10 +9,14 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Team:
+    """A team and what it works on. `areas` groups its things into Jira components (name,
+    things); a team without areas files everything under one component named after its board."""
+
     name: str
     key: str
     things: tuple[str, ...]
     persona: str
+    areas: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 TEAMS: tuple[Team, ...] = (
@@ -72,6 +76,20 @@ TEAMS: tuple[Team, ...] = (
             "SEPA mandates",
         ),
         "finance analyst",
+        (
+            (
+                "Gateway",
+                (
+                    "payment gateway client",
+                    "3-D Secure challenge",
+                    "webhook retries",
+                    "fraud rules",
+                    "card tokenization",
+                ),
+            ),
+            ("Payouts", ("refund flow", "currency conversion", "payout schedule", "SEPA mandates")),
+            ("Finance reports", ("invoice export", "chargeback report", "ledger reconciliation")),
+        ),
     ),
     Team(
         "Platform",
@@ -121,6 +139,10 @@ TEAMS: tuple[Team, ...] = (
             "SCIM sync",
         ),
         "administrator",
+        (
+            ("Login", ("single sign-on", "MFA enrolment", "session timeout", "SCIM sync")),
+            ("Accounts", ("password reset", "account recovery", "role editor", "audit log")),
+        ),
     ),
     Team(
         "Catalog",

@@ -104,6 +104,9 @@ def second_cause_sentence(facts: InsightFacts) -> str | None:
     if cause.value == "skipped testing":
         if not has(facts, "cluster_kind", "cluster_name", "cluster_bugs"):
             return None
+        if same(facts, "cluster_bugs", "traced_bugs"):
+            subject = "Both were" if value(facts, "traced_bugs") == 2 else "All of them were"
+            return subject + " in a single {cluster_kind}, {cluster_name}."
         verb = " was" if one(facts, "cluster_bugs") else " were"
         return "{cluster_bugs} of them" + verb + " in the same {cluster_kind}, {cluster_name}."
     if zero(facts, "untested_bugs"):
