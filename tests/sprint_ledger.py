@@ -1,5 +1,6 @@
 """A snapshot's staging tables and its sprint ledger, built as the assets build them, for the
-diagnosis tests that start from a real or sample snapshot."""
+diagnosis tests that start from a real or sample snapshot; and the diagnosis tables one use
+case's insight cites from another's (`cited_diagnoses`), validated as the assets validate them."""
 
 from __future__ import annotations
 
@@ -9,11 +10,25 @@ from pathlib import Path
 
 import pandas as pd
 
+from jira_insights_pipeline.assets.missed_target.diagnosis import (
+    spillover_pattern,
+    spillover_reasons,
+)
+from jira_insights_pipeline.assets.missed_target.schemas import (
+    SpilloverPatternsSchema,
+    SpilloverReasonsSchema,
+)
+from jira_insights_pipeline.assets.scope_creep.diagnosis import growth_causes, sprint_scope_causes
+from jira_insights_pipeline.assets.scope_creep.schemas import (
+    ScopeGrowthCausesSchema,
+    SprintScopeCausesSchema,
+)
 from jira_insights_pipeline.assets.sprints.commitments import sprint_commitments
 from jira_insights_pipeline.assets.sprints.scope_changes import sprint_scope_changes
 from jira_insights_pipeline.parsing.staging import build_staging_tables
 from jira_insights_pipeline.registry import Thresholds
 from jira_insights_pipeline.snapshot import load_snapshot
+from jira_insights_pipeline.validation import validate_table
 
 
 @dataclass(frozen=True)
@@ -40,3 +55,40 @@ def ledger_of(snapshot: Path) -> Ledger:
         Thresholds().sprints,
     )
     return Ledger(tables, as_of, scope, sprint_commitments(scope, tables["jira_sprints"], as_of))
+
+
+@cache
+def cited_diagnoses(snapshot: Path) -> dict[str, pd.DataFrame]:
+    """The missed-target and scope-creep diagnosis tables of `snapshot`, default thresholds."""
+    ledger = ledger_of(snapshot)
+    tables, thresholds = ledger.tables, Thresholds()
+    reasons = spillover_reasons(
+        ledger.scope,
+        tables["jira_issues"],
+        tables["jira_status_intervals"],
+        tables["jira_changelog"],
+        ledger.as_of,
+        thresholds.missed_target,
+    )
+    patterns = spillover_pattern(
+        reasons, ledger.commitments, ledger.as_of, thresholds.missed_target
+    )
+    growth = growth_causes(
+        ledger.scope,
+        tables["jira_estimates"],
+        tables["jira_changelog"],
+        tables["jira_issues"],
+        ledger.as_of,
+        thresholds.scope_creep,
+    )
+    causes = sprint_scope_causes(growth, ledger.scope, ledger.commitments)
+    validate_table(ScopeGrowthCausesSchema, growth, "scope_growth_causes")
+    return {
+        "spillover_reasons": validate_table(SpilloverReasonsSchema, reasons, "spillover_reasons"),
+        "spillover_patterns": validate_table(
+            SpilloverPatternsSchema, patterns, "spillover_patterns"
+        ),
+        "sprint_scope_causes": validate_table(
+            SprintScopeCausesSchema, causes, "sprint_scope_causes"
+        ),
+    }

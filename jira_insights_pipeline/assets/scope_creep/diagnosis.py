@@ -24,12 +24,14 @@ changelog, what happened to it:
 share of the sprint's final scope. The final scope is every issue of the ledger (sub-tasks left
 out) in the sprint at C, leaving out issues already done when they entered it (Jira's sprint
 report counts those nowhere), at their points at C; the added work is the part of it that
-entered after S. Both sides are read at C, so the share is a part of a whole: an issue added and
-removed again is in neither. The largest cause is decided here once, in points: the points the
-refinement-gap stories grew by (points at C minus points at S) against the points at C of the
-added work; the larger one leads when it is above zero, a tie going to the refinement gap (the
-cause a team can act on before planning). Unestimated added work weighs 0 points, as in Jira's
-sprint report; its issue share still shows it.
+entered after S, and of it the bugs (by issue type, as every use case tells bugs: what a
+drop in points cites when the added work was bug fixing). Both sides are read at C, so the share
+is a part of a whole: an issue added and removed again is in neither. The largest cause is
+decided here once, in points: the points the refinement-gap stories grew by (points at C minus
+points at S) against the points at C of the added work; the larger one leads when it is above
+zero, a tie going to the refinement gap (the cause a team can act on before planning).
+Unestimated added work weighs 0 points, as in Jira's sprint report; its issue share still
+shows it.
 """
 
 from __future__ import annotations
@@ -44,7 +46,13 @@ from jira_insights_pipeline.metrics.acceptance_history import (
     TEXT_ROLES,
     acceptance_criteria_lengths_at,
 )
-from jira_insights_pipeline.metrics.issue_history import SPRINT_COLUMNS, utc_column, utc_instant
+from jira_insights_pipeline.metrics.issue_history import (
+    BUG_TYPE_PATTERN,
+    SPRINT_COLUMNS,
+    names_matching,
+    utc_column,
+    utc_instant,
+)
 
 REFINEMENT_GAP = "refinement_gap"
 ADDED_LATE = "added_late"
@@ -91,6 +99,7 @@ SCOPE_CAUSE_COLUMNS = [
     "final_scope_points",
     "added_issues_in_scope",
     "added_points_in_scope",
+    "added_bugs_in_scope",
     "added_issue_share",
     "added_point_share",
     "dominant_cause",
@@ -292,6 +301,7 @@ def sprint_scope_causes(
     final = ~scope["removed"].astype(bool) & ~scope["completed_outside"].astype(bool)
     added = final & scope["added_after_start"].astype(bool)
     at_end = scope["points_at_end"].astype(float)
+    is_bug = names_matching(scope["issue_type"].astype(str), BUG_TYPE_PATTERN)
     per_issue = pd.DataFrame(
         {
             "sprint_id": scope["sprint_id"].astype("int64"),
@@ -299,6 +309,7 @@ def sprint_scope_causes(
             "final_scope_points": at_end.where(final, 0.0),
             "added_issues_in_scope": added.astype("int64"),
             "added_points_in_scope": at_end.where(added, 0.0),
+            "added_bugs_in_scope": (added & is_bug).astype("int64"),
         }
     )
     table = sprint_commitments[SPRINT_COLUMNS].reset_index(drop=True)
@@ -306,7 +317,7 @@ def sprint_scope_causes(
         sums = parts.groupby("sprint_id", sort=False).sum()
         table = table.merge(sums, left_on="sprint_id", right_index=True, how="left")
     counts = ["grown_stories", "refinement_gap_stories", "final_scope_issues"]
-    counts.append("added_issues_in_scope")
+    counts += ["added_issues_in_scope", "added_bugs_in_scope"]
     sums_of_points = ["growth_points", "refinement_gap_points", "final_scope_points"]
     sums_of_points.append("added_points_in_scope")
     table[counts] = table[counts].fillna(0).astype("int64")

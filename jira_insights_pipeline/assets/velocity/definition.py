@@ -19,7 +19,15 @@ USE_CASE = UseCase(
     thresholds=Thresholds,
     rules=(VELOCITY_DROP,),
     assets=(sprint_velocity, velocity_causes),
-    insight_inputs=("sprint_velocity", "velocity_causes", "jira_boards"),
+    # Scope creep's and missed target's diagnoses are cited by a drop's causes (facts.py).
+    insight_inputs=(
+        "sprint_velocity",
+        "velocity_causes",
+        "sprint_scope_causes",
+        "spillover_reasons",
+        "spillover_patterns",
+        "jira_boards",
+    ),
     facts=velocity_facts,
     wording=WORDING,
     report_inputs=("sprint_velocity",),

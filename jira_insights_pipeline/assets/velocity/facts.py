@@ -3,12 +3,20 @@
 `velocity_causes`: the largest (and the second) harmful factor with the sprint's value and the
 window's mean, or, when the diagnosis covers the sprint and no factor moved, that none did.
 Without a diagnosis row for the sprint no cause fact is added, so nothing is claimed either
-way."""
+way.
+
+Two causes are explained further by another use case's diagnosis, cited through that home's
+`citations` module and never recomputed here: added work by scope creep's `sprint_scope_causes`
+(how many of the issues added after the start were bugs), unfinished committed work by the
+missed-target diagnosis (why this sprint's unfinished issues were left: its most common reason
+with its count)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from jira_insights_pipeline.assets.missed_target.citations import unfinished_work_facts
+from jira_insights_pipeline.assets.scope_creep.citations import added_work_facts
 from jira_insights_pipeline.assets.velocity import NAME
 from jira_insights_pipeline.assets.velocity.diagnosis import (
     ADDED_ISSUES,
@@ -68,6 +76,7 @@ CAUSE_KINDS: dict[str, FactKind] = {
 }
 # The fact names of the largest and the second cause.
 CAUSE_SLOTS = (("largest_cause", "cause"), ("second_cause", "second"))
+ADDED_WORK = (ADDED_ISSUES, ADDED_POINTS)
 
 
 def _mean_fact(name: str, kind: FactKind, mean: float, meaning: str) -> Fact:
@@ -112,6 +121,21 @@ def cause_facts(tables: MetricTables, board_id: int, sprint_id: int) -> tuple[li
         return facts, "; Jira's data shows no cause for the drop"
     largest = CAUSE_LABELS[str(harmful.iloc[0]["factor"])]
     return facts, "; the largest cause in Jira's data: " + largest
+
+
+def cited_facts(tables: MetricTables, board_id: int, sprint_id: int) -> list[Fact]:
+    """What other use cases' diagnoses say about the harmful factors of a drop (module
+    docstring); read after `cause_facts`, for the factors it found harmful."""
+    diagnosis = rows(tables["velocity_causes"], board_id, sprint_id)
+    if not has(diagnosis, "factor", "harmful"):
+        return []
+    harmful = set(diagnosis.loc[diagnosis["harmful"].astype(bool), "factor"].astype(str))
+    facts = []
+    if harmful.intersection(ADDED_WORK):
+        facts += added_work_facts(tables, board_id, sprint_id)
+    if UNFINISHED_COMMITTED in harmful:
+        facts += unfinished_work_facts(tables, board_id, sprint_id)
+    return facts
 
 
 def _trend(completed: float, previous_mean: float | None) -> str:
@@ -162,7 +186,7 @@ def _one(
     if severity != "info":
         # The causes explain a drop; on a calm sprint they would be noise.
         found, said = cause_facts(tables, board_id, sprint_id)
-        facts += found
+        facts += found + cited_facts(tables, board_id, sprint_id)
         status += said
     return insight(
         tables,

@@ -6,10 +6,20 @@ committed points were left unfinished, against 11.3 on average"), the second cau
 and the advice is the largest cause's (`CAUSE_ADVICE`), decided here once per factor. When no
 factor moved, the required sentence says Jira's data shows no cause and the advice is to ask the
 team: a cause is never guessed.
+
+What another use case's diagnosis adds to a cause (facts.py cites it; the sentence comes from
+that home's `citations` module, which holds its words) follows that cause's sentence: for
+added work, how many of the added issues were bugs; for unfinished committed work, the most
+common reason the unfinished issues were left, phrased as the missed-target insight phrases
+it. Beside the largest cause it is part of the required text (so the model
+keeps its one free sentence for the second cause or the forecast); beside the second it is
+optional. When most of the added work was bugs, the advice is the bug-fixing one.
 """
 
 from __future__ import annotations
 
+from jira_insights_pipeline.assets.missed_target.citations import unfinished_work_sentence
+from jira_insights_pipeline.assets.scope_creep.citations import added_work_sentence
 from jira_insights_pipeline.assets.velocity.diagnosis import (
     ADDED_ISSUES,
     ADDED_POINTS,
@@ -21,7 +31,15 @@ from jira_insights_pipeline.assets.velocity.diagnosis import (
     WORKING_DAYS,
 )
 from jira_insights_pipeline.insights.grounding import Draft
-from jira_insights_pipeline.insights.plans import Plans, compare, counted, has, points, zero
+from jira_insights_pipeline.insights.plans import (
+    Plans,
+    compare,
+    counted,
+    has,
+    points,
+    value,
+    zero,
+)
 from jira_insights_pipeline.insights.templates import Titles, joined, template
 from jira_insights_pipeline.insights.values import InsightFacts
 from jira_insights_pipeline.use_case import Wording
@@ -75,21 +93,49 @@ def _cause_sentence(facts: InsightFacts, prefix: str) -> str | None:
     }[str(factor.value)]
 
 
+# The cited sentence that explains each factor further, where another diagnosis has one.
+CITED = {
+    ADDED_ISSUES: added_work_sentence,
+    ADDED_POINTS: added_work_sentence,
+    UNFINISHED_COMMITTED: unfinished_work_sentence,
+}
+
+
+def cited_sentence(facts: InsightFacts, prefix: str) -> str | None:
+    """What another use case's diagnosis says about the cause in slot `prefix`."""
+    factor = facts.fact(prefix + "_factor")
+    explain = None if factor is None else CITED.get(str(factor.value))
+    return None if explain is None else explain(facts)
+
+
+def mostly_bugs(facts: InsightFacts) -> bool:
+    bugs, added = value(facts, "added_bugs"), value(facts, "added_in_scope")
+    return bugs is not None and added is not None and 2 * bugs > added
+
+
 def diagnosed(facts: InsightFacts) -> bool:
     return has(facts, "factors_checked")
 
 
 def cause_sentence(facts: InsightFacts) -> str | None:
-    """The required sentence of a diagnosed drop: the largest cause, or that none moved."""
+    """The required text of a diagnosed drop: the largest cause with what another diagnosis
+    cites about it, or that none moved."""
     if not diagnosed(facts):
         return None
-    return _cause_sentence(facts, "cause") or NO_CAUSE
+    largest = _cause_sentence(facts, "cause")
+    if largest is None:
+        return NO_CAUSE
+    cited = cited_sentence(facts, "cause")
+    return largest if cited is None else largest + " " + cited
 
 
 def drop_advice(facts: InsightFacts) -> str:
     """The advice that follows from the largest cause (or from finding none)."""
     factor = facts.fact("cause_factor")
     if factor is not None:
+        if str(factor.value) in (ADDED_ISSUES, ADDED_POINTS) and mostly_bugs(facts):
+            # The added work was bug fixing: the remedy is planning for bugs, not refusing work.
+            return CAUSE_ADVICE[BUG_SHARE]
         return CAUSE_ADVICE[str(factor.value)]
     return NO_CAUSE_ADVICE if diagnosed(facts) else UNDIAGNOSED_ADVICE
 
@@ -161,6 +207,9 @@ def plans(facts: InsightFacts, alarm: bool) -> Plans:
     second = _cause_sentence(facts, "second") if alarm else None
     if second is not None:
         extras.append(second)
+        second_cited = cited_sentence(facts, "second")
+        if second_cited is not None and second_cited != cited_sentence(facts, "cause"):
+            extras.append(second_cited)
     forecast = forecast_sentence(facts)
     if forecast is not None:
         extras.append(forecast)
@@ -179,7 +228,9 @@ def template_draft(facts: InsightFacts) -> Draft:
         message += ". " + NO_TREND
     if alarm:
         # The largest cause (or that none moved), then the second cause when there is one.
-        message = joined(message, cause_sentence(facts), _cause_sentence(facts, "second"))
+        # The second cause only when the largest needs no citation: the message stays short.
+        second = None if cited_sentence(facts, "cause") else _cause_sentence(facts, "second")
+        message = joined(message, cause_sentence(facts), second)
     forecast = forecast_sentence(facts)
     if forecast is not None and not (alarm and has(facts, "second_factor")):
         message = joined(message, forecast)
