@@ -24,7 +24,13 @@ if TYPE_CHECKING:
     from jira_insights_pipeline.insights.tables import MetricTables
     from jira_insights_pipeline.insights.templates import Titles
     from jira_insights_pipeline.insights.values import InsightFacts
+    from jira_insights_pipeline.report.charts import Chart
     from jira_insights_pipeline.report.figures import Figure
+
+
+def no_charts(board_id: int, tables: MetricTables, thresholds: Any) -> list[Chart]:
+    """The default of a use case that draws no chart."""
+    return []
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,8 @@ class UseCase:
     # The tables its report figure reads, and the figure of one board (None: nothing to show).
     report_inputs: tuple[str, ...]
     report_figure: Callable[[int, MetricTables, Any], Figure | None]
+    # The charts of one board, drawn from the same report tables (report/charts.py).
+    report_charts: Callable[[int, MetricTables, Any], list[Chart]] = no_charts
     # Rebuilt by the hourly run: its figures can change within a day and its alerts must follow.
     hourly: bool = False
 

@@ -2,11 +2,16 @@
 the bundled sample site (boards ordered by severity, each with its key figures marked where they
 crossed a threshold and its insights with evidence linked to Jira), the escaping of text that
 came from Jira or the model, the page with nothing to show yet, refusal of a broken insight file,
-and a real render by headless Chromium."""
+the exports beside the page (CSV rows are the feed's insights), the charts each board section
+carries (one SVG mark per plotted sprint, so a chart that drops or invents a sprint fails), and
+a real render by headless Chromium."""
 
 from __future__ import annotations
 
+import base64
+import csv
 import json
+import re
 import struct
 import subprocess
 from html.parser import HTMLParser
@@ -126,6 +131,75 @@ def _no_figures(board_id: int) -> list:
 LABELS = {"scope_creep": "Scope creep"}
 
 
+def test_the_dagster_ui_shows_each_boards_charts_as_images(
+    sample_report: tuple[Path, dict],
+) -> None:
+    """The same charts as the page, as base64 PNGs in the report asset's Markdown metadata."""
+    data_dir, metadata = sample_report
+    page = DataFolder(data_dir).report.read_text(encoding="utf-8")
+    for board_id in (1, 2, 3, 4):
+        markdown = metadata[f"charts_board-{board_id}"]
+        images = re.findall(r"!\[([^\]]*)\]\(data:image/png;base64,([A-Za-z0-9+/=]+)\)", markdown)
+        section = page[page.index(f'id="board-{board_id}"') :]
+        section = section[: section.index("</section>")]
+        titles = re.findall(r'<title id="[^"]+-title">([^<]*)</title>', section)
+        assert len(images) == len(titles) >= 4
+        for _, encoded in images:
+            assert base64.b64decode(encoded).startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_every_board_section_has_its_charts(sample_report: tuple[Path, dict]) -> None:
+    data_dir, metadata = sample_report
+    page = DataFolder(data_dir).report.read_text(encoding="utf-8")
+    sections = re.findall(r'<section class="board" id="(board-\d+)".*?</section>', page, re.S)
+    assert sorted(sections) == ["board-1", "board-2", "board-3", "board-4"]
+    total = 0
+    for board_id in (1, 2, 3, 4):
+        section = page[page.index(f'id="board-{board_id}"') :]
+        section = section[: section.index("</section>")]
+        charts = re.findall(
+            r'<figure class="chart" id="([a-z_]+)-(\d+)">(.*?)</figure>', section, re.S
+        )
+        assert len(charts) >= 4
+        for kind, chart_board, body in charts:
+            assert int(chart_board) == board_id
+            assert 'role="img"' in body and f'aria-labelledby="{kind}-{board_id}-title"' in body
+            points = re.findall(rf'id="{kind}-{board_id}-mark-\d+"', body)
+            caption = re.search(r"<figcaption[^>]*>(.*?)</figcaption>", body, re.S)
+            assert caption is not None
+            # One mark per issue ("<n> finished issues; ...", "<n> open started issues ...") or
+            # per sprint or day the text alternative states ("<name>: ...; <name>: ...").
+            issues = re.match(r"(\d+) (?:finished|open started) issues", caption.group(1))
+            stated = int(issues.group(1)) if issues else caption.group(1).count(";") + 1
+            assert len(points) == stated > 0
+        total += len(charts)
+    assert metadata["charts"] == total
+
+
+def test_the_exports_beside_the_page(sample_report: tuple[Path, dict]) -> None:
+    data_dir, metadata = sample_report
+    folder = DataFolder(data_dir).report.parent
+    insights, _ = read_insights(DataFolder(data_dir))
+    with (folder / "insights.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == len(insights) == metadata["insights"]
+    exported = json.loads((folder / "insights.json").read_text(encoding="utf-8"))["insights"]
+    assert sorted(i["id"] for i in exported) == sorted(i["id"] for i in insights)
+    # The CSV and the JSON list the same insights in the page's order.
+    for row, insight in zip(rows, exported, strict=True):
+        assert row["title"] == insight["title"] and row["severity"] == insight["severity"]
+        assert row["board_id"] == str(insight["board"]["id"])
+        assert row["evidence_keys"].split() == [e["issue_key"] for e in insight["evidence"]]
+    page = DataFolder(data_dir).report.read_text(encoding="utf-8")
+    for board_id in (1, 2, 3, 4):
+        summary = (folder / f"board-{board_id}.md").read_text(encoding="utf-8")
+        assert summary.startswith("# ")
+        assert f'href="board-{board_id}.md"' in page
+    pay = (folder / "board-3.md").read_text(encoding="utf-8")
+    assert "## Errors" in pay and "PAY\\-195" in pay
+    assert 'href="insights.csv"' in page and 'href="insights.json"' in page
+
+
 def test_text_from_jira_or_the_model_is_escaped() -> None:
     hostile = {
         "id": "scope_creep-0123456789abcdef",
@@ -213,6 +287,59 @@ def test_chromium_renders_the_page(sample_report: tuple[Path, dict], tmp_path: P
     header = png.read_bytes()[:24]
     assert header[:8] == b"\x89PNG\r\n\x1a\n"
     assert struct.unpack(">II", header[16:24]) == (1200, 2000)
+
+
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+
+
+@pytest.mark.skipif(
+    not (CHROMIUM.exists() and CHROMEDRIVER.exists()), reason="Debian's chromium and driver"
+)
+def test_chromium_screenshots_print_and_loads_nothing_else(
+    sample_report: tuple[Path, dict], tmp_path: Path
+) -> None:
+    """Screenshots at a laptop and a phone width (kept under tmp_path as artifacts), a
+    print-to-PDF with a page per board, no console error and no request but the file."""
+    import base64
+
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    data_dir, _ = sample_report
+    url = DataFolder(data_dir).report.resolve().as_uri()
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu"):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+    try:
+        driver.get(url)
+        for width in (1280, 390):
+            driver.set_window_size(width, 1000)
+            shot = tmp_path / f"report-{width}.png"
+            assert driver.save_screenshot(str(shot))
+            assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+            # Charts scale to the page: no horizontal scrolling at either width.
+            assert driver.execute_script(
+                "return document.documentElement.scrollWidth <= window.innerWidth"
+            )
+        pdf = base64.b64decode(
+            driver.execute_cdp_cmd("Page.printToPDF", {"printBackground": True})["data"]
+        )
+        (tmp_path / "report.pdf").write_bytes(pdf)
+        pages = len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", pdf))
+        assert pages >= 4  # one board per page at least
+        errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        assert errors == []
+        requested = {
+            json.loads(entry["message"])["message"]["params"]["request"]["url"]
+            for entry in driver.get_log("performance")
+            if json.loads(entry["message"])["message"]["method"] == "Network.requestWillBeSent"
+        }
+        assert requested == {url}
+    finally:
+        driver.quit()
 
 
 def test_values_left_out_are_listed_and_escaped() -> None:

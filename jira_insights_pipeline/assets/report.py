@@ -18,6 +18,8 @@ from jira_insights_pipeline.insights.documents import InsightDocumentError
 from jira_insights_pipeline.insights.io_manager import current_insight_file, read_insight_file
 from jira_insights_pipeline.insights.tables import MetricTables
 from jira_insights_pipeline.registry import Thresholds, use_cases
+from jira_insights_pipeline.report.charts import Chart, metadata_markdown
+from jira_insights_pipeline.report.exports import export_files
 from jira_insights_pipeline.report.figures import Figure
 from jira_insights_pipeline.report.render import render_report, report_context
 from jira_insights_pipeline.resources.settings import PipelineSettings
@@ -95,6 +97,15 @@ def build_report_asset(use_cases: Sequence[UseCase]) -> dg.AssetsDefinition:
             )
             return [figure for figure in found if figure is not None]
 
+        def charts(board_id: int) -> list[Chart]:
+            return [
+                chart
+                for use_case in use_cases
+                for chart in use_case.report_charts(
+                    board_id, current, use_case.thresholds_of(thresholds)
+                )
+            ]
+
         page_context = report_context(
             insights,
             current.board_names,
@@ -103,10 +114,15 @@ def build_report_asset(use_cases: Sequence[UseCase]) -> dg.AssetsDefinition:
             as_of=None if as_of is None else as_of.isoformat(),
             site=site,
             data_quality=tables["jira_data_quality"].to_dict("records"),
+            charts=charts,
         )
         html = render_report(page_context)
         # Into the run's draft: the publication step puts it where readers look.
-        write_text_atomically(folder.draft(context.run.run_id).report, html)
+        draft = folder.draft(context.run.run_id).report
+        write_text_atomically(draft, html)
+        exports = export_files(page_context)
+        for name, text in exports.items():
+            write_text_atomically(draft.parent / name, text)
         path = folder.report
         boards = page_context["boards"]
         summary = "\n".join(
@@ -121,6 +137,8 @@ def build_report_asset(use_cases: Sequence[UseCase]) -> dg.AssetsDefinition:
                 "url": dg.MetadataValue.url(path.resolve().as_uri()),
                 "bytes": len(html.encode("utf-8")),
                 "boards": len(boards),
+                "exports": ", ".join(sorted(exports)),
+                "charts": sum(len(board.charts) for board in boards),
                 "insights": len(insights),
                 "error": page_context["totals"]["error"],
                 "warning": page_context["totals"]["warning"],
@@ -130,6 +148,14 @@ def build_report_asset(use_cases: Sequence[UseCase]) -> dg.AssetsDefinition:
                     "| board | errors | warnings | figures over threshold |\n"
                     "| --- | --- | --- | --- |\n" + summary
                 ),
+                # The page's charts, as images the Dagster UI shows: one entry per board.
+                **{
+                    f"charts_{board.anchor}": dg.MetadataValue.md(
+                        metadata_markdown(board.charts, markdown_escape)
+                    )
+                    for board in boards
+                    if board.charts
+                },
             }
         )
 

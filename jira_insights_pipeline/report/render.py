@@ -18,6 +18,7 @@ from urllib.parse import quote
 import jinja2
 import pandas as pd
 
+from jira_insights_pipeline.report.charts import Chart
 from jira_insights_pipeline.report.figures import Figure
 
 TEMPLATE = "insights.html.j2"
@@ -30,6 +31,7 @@ class BoardSection:
     board_id: int
     name: str
     figures: list[Figure] = field(default_factory=list)
+    charts: list[Chart] = field(default_factory=list)
     insights: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     @property
@@ -56,10 +58,13 @@ def report_context(
     as_of: str | None,
     site: str | None,
     data_quality: Sequence[Mapping[str, Any]] = (),
+    charts: Callable[[int], list[Chart]] = lambda board_id: [],
 ) -> dict[str, Any]:
     """Everything the template shows, boards ordered by their most severe insight.
     `figures(board_id)` gives a board's key figures (one per use case that has one);
-    `data_quality` the rows of `jira_data_quality`, the values left out of every figure."""
+    `data_quality` the rows of `jira_data_quality`, the values left out of every figure;
+    `charts(board_id)` a board's charts (inline SVG the template inserts unescaped: matplotlib
+    wrote every text in it as escaped XML)."""
     names = dict(board_names)
     for insight in insights:
         names.setdefault(int(insight["board"]["id"]), str(insight["board"]["name"]))
@@ -69,6 +74,7 @@ def report_context(
         section.insights.setdefault(insight["severity"], []).append(dict(insight))
     for section in sections.values():
         section.figures = figures(section.board_id)
+        section.charts = charts(section.board_id)
         for severity in section.insights:
             section.insights[severity].sort(
                 key=lambda item: (item["type"], (item.get("sprint") or {}).get("id") or 0)

@@ -10,7 +10,10 @@ from jira_insights_pipeline.assets.defect_leakage.assets import (
     escape_clusters,
 )
 from jira_insights_pipeline.assets.defect_leakage.facts import defect_leakage_facts
-from jira_insights_pipeline.assets.defect_leakage.report import defect_leakage_figure
+from jira_insights_pipeline.assets.defect_leakage.report import (
+    defect_leakage_charts,
+    defect_leakage_figure,
+)
 from jira_insights_pipeline.assets.defect_leakage.rules import LEAKAGE
 from jira_insights_pipeline.assets.defect_leakage.wording import WORDING
 from jira_insights_pipeline.use_case import UseCase
@@ -36,5 +39,6 @@ USE_CASE = UseCase(
     wording=WORDING,
     report_inputs=("defect_escape_rates",),
     report_figure=defect_leakage_figure,
+    report_charts=defect_leakage_charts,
     hourly=True,
 )

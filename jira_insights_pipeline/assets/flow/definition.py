@@ -10,7 +10,7 @@ from jira_insights_pipeline.assets.flow.assets import (
     status_time_changes,
 )
 from jira_insights_pipeline.assets.flow.facts import flow_facts
-from jira_insights_pipeline.assets.flow.report import flow_figure
+from jira_insights_pipeline.assets.flow.report import flow_charts, flow_figure
 from jira_insights_pipeline.assets.flow.rules import RISE
 from jira_insights_pipeline.assets.flow.wording import WORDING
 from jira_insights_pipeline.use_case import UseCase
@@ -33,6 +33,7 @@ USE_CASE = UseCase(
     ),
     facts=flow_facts,
     wording=WORDING,
-    report_inputs=("cycle_time_trends",),
+    report_inputs=("cycle_time_trends", "cycle_times", "aged_work"),
     report_figure=flow_figure,
+    report_charts=flow_charts,
 )

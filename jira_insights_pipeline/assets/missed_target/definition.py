@@ -9,7 +9,10 @@ from jira_insights_pipeline.assets.missed_target.assets import (
     sprint_targets,
 )
 from jira_insights_pipeline.assets.missed_target.facts import missed_target_facts
-from jira_insights_pipeline.assets.missed_target.report import missed_target_figure
+from jira_insights_pipeline.assets.missed_target.report import (
+    missed_target_charts,
+    missed_target_figure,
+)
 from jira_insights_pipeline.assets.missed_target.rules import MISSED_TARGET
 from jira_insights_pipeline.assets.missed_target.wording import WORDING
 from jira_insights_pipeline.use_case import UseCase
@@ -35,5 +38,6 @@ USE_CASE = UseCase(
     wording=WORDING,
     report_inputs=("sprint_targets",),
     report_figure=missed_target_figure,
+    report_charts=missed_target_charts,
     hourly=True,
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from jira_insights_pipeline.assets.team_health import NAME, Thresholds
 from jira_insights_pipeline.assets.team_health.assets import hygiene_scores, work_item_health
 from jira_insights_pipeline.assets.team_health.facts import team_health_facts
-from jira_insights_pipeline.assets.team_health.report import team_health_figure
+from jira_insights_pipeline.assets.team_health.report import team_health_charts, team_health_figure
 from jira_insights_pipeline.assets.team_health.rules import HYGIENE
 from jira_insights_pipeline.assets.team_health.wording import WORDING
 from jira_insights_pipeline.use_case import UseCase
@@ -29,5 +29,6 @@ USE_CASE = UseCase(
     wording=WORDING,
     report_inputs=("hygiene_scores",),
     report_figure=team_health_figure,
+    report_charts=team_health_charts,
     hourly=True,
 )

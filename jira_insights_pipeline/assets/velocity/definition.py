@@ -5,7 +5,7 @@ from __future__ import annotations
 from jira_insights_pipeline.assets.velocity import NAME, Thresholds
 from jira_insights_pipeline.assets.velocity.assets import sprint_velocity, velocity_causes
 from jira_insights_pipeline.assets.velocity.facts import velocity_facts
-from jira_insights_pipeline.assets.velocity.report import velocity_figure
+from jira_insights_pipeline.assets.velocity.report import velocity_charts, velocity_figure
 from jira_insights_pipeline.assets.velocity.rules import VELOCITY_DROP
 from jira_insights_pipeline.assets.velocity.wording import WORDING
 from jira_insights_pipeline.use_case import UseCase
@@ -32,4 +32,5 @@ USE_CASE = UseCase(
     wording=WORDING,
     report_inputs=("sprint_velocity",),
     report_figure=velocity_figure,
+    report_charts=velocity_charts,
 )
