@@ -55,8 +55,20 @@ def test_a_good_run_publishes_everything_and_leaves_no_draft(published_sample: P
     pointer = json.loads(folder.raw_pointer.read_text(encoding="utf-8"))
     assert published[2] == pointer["snapshot_dir"]
     assert published[0] >= 20  # every staging, sprint and metric table
-    assert published[1] == 8  # six use cases' insight files, the feed and the report
+    # Six use cases' insight files, the feed, the report and its exports (insights.csv,
+    # insights.json and one Markdown summary per board of the four).
+    assert published[1] == 8 + 2 + 4
     assert folder.report.is_file() and folder.insights_feed.is_file()
+    exports = sorted(path.name for path in folder.report.parent.iterdir())
+    assert exports == [
+        "board-1.md",
+        "board-2.md",
+        "board-3.md",
+        "board-4.md",
+        "insights.csv",
+        "insights.html",
+        "insights.json",
+    ]
 
 
 def test_a_run_whose_staging_fails_changes_nothing_current(
