@@ -9,7 +9,8 @@ import re
 import pandas as pd
 
 from jira_insights_pipeline.assets.insights import insights_markdown
-from jira_insights_pipeline.assets.metadata import markdown_escape, markdown_preview
+from jira_insights_pipeline.assets.metadata import markdown_preview
+from jira_insights_pipeline.markdown import markdown_escape
 
 HOSTILE = "![x](http://203.0.113.9/p.png) [login](http://evil) <img src=x> a|b"
 # Markdown that acts: an image or link opener, or an HTML tag, not preceded by a backslash.

@@ -18,10 +18,10 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
-from jira_insights_pipeline.assets.metadata import markdown_escape
 from jira_insights_pipeline.insights.documents import FEED_ASSET, insight_document
 from jira_insights_pipeline.insights.engine import WrittenInsight, feed_order, write_insights
 from jira_insights_pipeline.insights.tables import MetricTables, latest_as_of
+from jira_insights_pipeline.markdown import markdown_escape
 from jira_insights_pipeline.registry import Thresholds, use_case_names
 from jira_insights_pipeline.resources.llm import LlamaModelResource
 from jira_insights_pipeline.use_case import UseCase

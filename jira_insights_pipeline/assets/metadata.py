@@ -8,16 +8,10 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
+from jira_insights_pipeline.markdown import markdown_escape
 from jira_insights_pipeline.validation import TableValidationError
 
 PREVIEW_ROWS = 10
-MARKDOWN_SPECIAL = "\\`*_[]<>#|!()"
-
-
-def markdown_escape(text: str) -> str:
-    """`text` (Jira's or the model's) as literal Markdown: no link, image, HTML or table cell
-    can come out of it in the Dagster UI."""
-    return "".join(f"\\{char}" if char in MARKDOWN_SPECIAL else char for char in str(text))
 
 
 def markdown_preview(frame: pd.DataFrame, rows: int = PREVIEW_ROWS) -> dg.MetadataValue:

@@ -11,12 +11,12 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
-from jira_insights_pipeline.assets.metadata import markdown_escape
 from jira_insights_pipeline.assets.raw import run_lineage
 from jira_insights_pipeline.data_folder import FEED_FILE, DataFolder, write_text_atomically
 from jira_insights_pipeline.insights.documents import InsightDocumentError
 from jira_insights_pipeline.insights.io_manager import current_insight_file, read_insight_file
 from jira_insights_pipeline.insights.tables import MetricTables
+from jira_insights_pipeline.markdown import markdown_escape
 from jira_insights_pipeline.registry import Thresholds, use_cases
 from jira_insights_pipeline.report.charts import Chart, metadata_markdown
 from jira_insights_pipeline.report.exports import export_files

@@ -14,6 +14,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from jira_insights_pipeline.markdown import markdown_escape
+
 CSV_FILE = "insights.csv"
 JSON_FILE = "insights.json"
 CSV_COLUMNS = (
@@ -27,7 +29,6 @@ CSV_COLUMNS = (
     "recommendations",
     "evidence_keys",
 )
-MARKDOWN_SPECIAL = set("\\`*_{}[]()<>#+-.!|~&")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -75,11 +76,6 @@ def insights_csv(context: Mapping[str, Any]) -> str:
 
 def insights_json(context: Mapping[str, Any]) -> str:
     return json.dumps({"insights": page_insights(context)}, indent=2, ensure_ascii=False) + "\n"
-
-
-def markdown_escape(text: object) -> str:
-    """Jira's text as literal Markdown: no link, emphasis, HTML or heading comes out of it."""
-    return "".join(f"\\{char}" if char in MARKDOWN_SPECIAL else char for char in str(text))
 
 
 def board_markdown(board: Any, context: Mapping[str, Any]) -> str:
