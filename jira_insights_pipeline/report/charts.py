@@ -77,6 +77,11 @@ def _new_axes(x_label: str, y_label: str) -> tuple[MplFigure, Axes]:
     return figure, axes
 
 
+def _legend(axes: Axes) -> None:
+    """The legend in a row above the plot, where it can never hide a mark or a line."""
+    axes.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), fontsize=8, frameon=False, ncols=4)
+
+
 def _svg_of(figure: MplFigure, chart_id: str, title: str) -> str:
     """The figure as one `<svg>` element: no prolog, scalable (viewBox), labelled by its title."""
     from matplotlib.backends.backend_svg import FigureCanvasSVG
@@ -167,7 +172,7 @@ def bar_chart(
         for label, value, colour in lines:
             axes.axhline(value, color=colour, linestyle="--", linewidth=1.4, label=label)
         axes.set_xticks(range(len(categories)), list(categories), rotation=30, ha="right")
-        axes.legend(loc="upper left", fontsize=8, frameon=False, ncols=3)
+        _legend(axes)
         figure.tight_layout()
         return _chart(figure, chart_id, title, x_label, y_label, description)
 
@@ -197,7 +202,7 @@ def line_chart(
             axes.axhline(value, color=colour, linestyle="--", linewidth=1.4, label=label)
         axes.set_xticks(positions, list(categories), rotation=30, ha="right")
         axes.yaxis.set_major_formatter(lambda v, _pos: y_format.format(v))
-        axes.legend(loc="upper left", fontsize=8, frameon=False, ncols=3)
+        _legend(axes)
         figure.tight_layout()
         return _chart(figure, chart_id, title, x_label, y_label, description)
 
@@ -226,7 +231,7 @@ def scatter_chart(
         locator = AutoDateLocator()
         axes.xaxis.set_major_locator(locator)
         axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
-        axes.legend(loc="upper left", fontsize=8, frameon=False, ncols=3)
+        _legend(axes)
         figure.tight_layout()
         return _chart(figure, chart_id, title, x_label, y_label, description)
 
@@ -261,6 +266,6 @@ def strip_chart(
         axes.set_xticks(range(len(groups)), [name for name, _ in groups], rotation=30, ha="right")
         axes.set_xlim(-0.6, max(len(groups) - 0.4, 0.6))
         if lines:
-            axes.legend(loc="upper left", fontsize=8, frameon=False, ncols=3)
+            _legend(axes)
         figure.tight_layout()
         return _chart(figure, chart_id, title, x_label, y_label, description)
