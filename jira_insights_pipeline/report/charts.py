@@ -20,6 +20,10 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import TYPE_CHECKING
 
+import pandas as pd
+
+from jira_insights_pipeline.insights.tables import rows
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure as MplFigure
@@ -75,6 +79,32 @@ def _new_axes(x_label: str, y_label: str) -> tuple[MplFigure, Axes]:
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
     return figure, axes
+
+
+# Reference lines differ by dash as well as colour, so they stay apart in print and in grey.
+LINE_STYLES = ("--", ":", "-.")
+
+
+def _reference_lines(axes: Axes, lines: Sequence[tuple[str, float, str]]) -> None:
+    """Horizontal reference lines (label, value, colour): a limit, a target, a percentile."""
+    for (label, value, colour), style in zip(lines, LINE_STYLES, strict=False):
+        axes.axhline(value, color=colour, linestyle=style, linewidth=1.4, label=label)
+
+
+def _finished(
+    figure: MplFigure,
+    axes: Axes,
+    chart_id: str,
+    title: str,
+    x_label: str,
+    y_label: str,
+    description: str,
+) -> Chart:
+    """The drawn figure as a `Chart`: legend (when anything is labelled), layout, SVG and PNG."""
+    if axes.get_legend_handles_labels()[0]:
+        _legend(axes)
+    figure.tight_layout()
+    return _chart(figure, chart_id, title, x_label, y_label, description)
 
 
 def _legend(axes: Axes) -> None:
@@ -169,12 +199,9 @@ def bar_chart(
             if index == 0:
                 for n, bar in enumerate(bars):
                     bar.set_gid(f"{chart_id}-mark-{n}")
-        for label, value, colour in lines:
-            axes.axhline(value, color=colour, linestyle="--", linewidth=1.4, label=label)
+        _reference_lines(axes, lines)
         axes.set_xticks(range(len(categories)), list(categories), rotation=30, ha="right")
-        _legend(axes)
-        figure.tight_layout()
-        return _chart(figure, chart_id, title, x_label, y_label, description)
+        return _finished(figure, axes, chart_id, title, x_label, y_label, description)
 
 
 def line_chart(
@@ -198,13 +225,10 @@ def line_chart(
         for n, value in enumerate(values):
             (point,) = axes.plot([n], [value], marker="o", color=BLUE, markersize=6)
             point.set_gid(f"{chart_id}-mark-{n}")
-        for label, value, colour in lines:
-            axes.axhline(value, color=colour, linestyle="--", linewidth=1.4, label=label)
+        _reference_lines(axes, lines)
         axes.set_xticks(positions, list(categories), rotation=30, ha="right")
         axes.yaxis.set_major_formatter(lambda v, _pos: y_format.format(v))
-        _legend(axes)
-        figure.tight_layout()
-        return _chart(figure, chart_id, title, x_label, y_label, description)
+        return _finished(figure, axes, chart_id, title, x_label, y_label, description)
 
 
 def scatter_chart(
@@ -226,14 +250,11 @@ def scatter_chart(
         for n, (when, value) in enumerate(zip(dates, values, strict=True)):
             (point,) = axes.plot([when], [value], marker="o", color=BLUE, markersize=4, alpha=0.8)
             point.set_gid(f"{chart_id}-mark-{n}")
-        for (label, value, colour), style in zip(lines, ("--", ":", "-."), strict=False):
-            axes.axhline(value, color=colour, linestyle=style, linewidth=1.4, label=label)
+        _reference_lines(axes, lines)
         locator = AutoDateLocator()
         axes.xaxis.set_major_locator(locator)
         axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
-        _legend(axes)
-        figure.tight_layout()
-        return _chart(figure, chart_id, title, x_label, y_label, description)
+        return _finished(figure, axes, chart_id, title, x_label, y_label, description)
 
 
 def strip_chart(
@@ -261,11 +282,51 @@ def strip_chart(
                 )
                 point.set_gid(f"{chart_id}-mark-{mark}")
                 mark += 1
-        for (label, value, colour), style in zip(lines, ("--", ":", "-."), strict=False):
-            axes.axhline(value, color=colour, linestyle=style, linewidth=1.4, label=label)
+        _reference_lines(axes, lines)
         axes.set_xticks(range(len(groups)), [name for name, _ in groups], rotation=30, ha="right")
         axes.set_xlim(-0.6, max(len(groups) - 0.4, 0.6))
         if lines:
-            _legend(axes)
-        figure.tight_layout()
-        return _chart(figure, chart_id, title, x_label, y_label, description)
+            return _finished(figure, axes, chart_id, title, x_label, y_label, description)
+
+
+def board_series(
+    frame: pd.DataFrame, board_id: int, column: str, order: str | list[str]
+) -> pd.DataFrame:
+    """One board's rows of `frame` that have a `column` value, in `order`: what a chart plots
+    (empty when the table is missing or lacks the column)."""
+    found = rows(frame, board_id)
+    if column not in found.columns:
+        return pd.DataFrame()
+    return found[found[column].notna()].sort_values(order, kind="stable")
+
+
+def threshold_chart(
+    chart_id: str,
+    title: str,
+    x_label: str,
+    y_label: str,
+    names: Sequence[str],
+    values: Sequence[float],
+    line: tuple[str, float],
+    shown: Callable[[float], str],
+    y_format: str = "{:.0f}",
+) -> Chart:
+    """A line of points, one per sprint or day, against one limit or target (`line`: its name
+    and value). The text alternative states every point and the line, each as `shown` writes
+    it: "PAY Sprint 19: 40%; PAY Sprint 20: 40%. Limit: 20%."."""
+    name, level = line
+    description = (
+        "; ".join(f"{label}: {shown(value)}" for label, value in zip(names, values, strict=True))
+        + f". {name}: {shown(level)}."
+    )
+    return line_chart(
+        chart_id,
+        title,
+        x_label,
+        y_label,
+        names,
+        values,
+        [(f"{name} {shown(level)}", level, ORANGE)],
+        description,
+        y_format,
+    )

@@ -6,7 +6,7 @@ from jira_insights_pipeline.assets.defect_leakage.rules import LEAKAGE
 from jira_insights_pipeline.assets.defect_leakage.thresholds import DefectLeakageThresholds
 from jira_insights_pipeline.insights.tables import MetricTables, flag, rows
 from jira_insights_pipeline.metrics.issue_history import latest_closed_sprints
-from jira_insights_pipeline.report.charts import ORANGE, Chart, line_chart
+from jira_insights_pipeline.report.charts import Chart, board_series, threshold_chart
 from jira_insights_pipeline.report.figures import Figure
 from jira_insights_pipeline.report.formats import percent
 
@@ -34,30 +34,19 @@ def defect_leakage_charts(
     board_id: int, tables: MetricTables, thresholds: DefectLeakageThresholds
 ) -> list[Chart]:
     """Escape rate per sprint (sprints with a rate) against the alert limit."""
-    frame = tables["defect_escape_rates"]
-    if frame.empty or "board_id" not in frame:
-        return []
-    board = frame[(frame["board_id"] == board_id) & frame["escape_rate"].notna()]
-    board = board.sort_values("sprint_start")
+    board = board_series(tables["defect_escape_rates"], board_id, "escape_rate", "sprint_start")
     if board.empty:
         return []
-    names = [str(name) for name in board["sprint_name"]]
-    rates = [float(rate) for rate in board["escape_rate"]]
-    limit = float(thresholds.escape_rate_alert)
-    description = (
-        "; ".join(f"{name}: {percent(rate)}" for name, rate in zip(names, rates, strict=True))
-        + f". Limit: {limit:.0%}."
-    )
     return [
-        line_chart(
+        threshold_chart(
             f"escape-{board_id}",
             f"Defect escape rate of {tables.board_name(board_id)}",
             "Sprint",
             "Production / all found bugs",
-            names,
-            rates,
-            [(f"Limit {limit:.0%}", limit, ORANGE)],
-            description,
+            [str(name) for name in board["sprint_name"]],
+            [float(rate) for rate in board["escape_rate"]],
+            ("Limit", float(thresholds.escape_rate_alert)),
+            percent,
             y_format="{:.0%}",
         )
     ]

@@ -8,7 +8,14 @@ import pandas as pd
 from jira_insights_pipeline.assets.flow.rules import RISE
 from jira_insights_pipeline.assets.flow.thresholds import FlowThresholds
 from jira_insights_pipeline.insights.tables import MetricTables, flag, latest_judged_row
-from jira_insights_pipeline.report.charts import GREEN, ORANGE, Chart, scatter_chart, strip_chart
+from jira_insights_pipeline.report.charts import (
+    GREEN,
+    ORANGE,
+    Chart,
+    board_series,
+    scatter_chart,
+    strip_chart,
+)
 from jira_insights_pipeline.report.figures import Figure
 from jira_insights_pipeline.report.formats import NONE, missing
 
@@ -39,10 +46,7 @@ def aging_chart(board_id: int, tables: MetricTables) -> Chart | None:
     it started, against the age limit the diagnosis decided (the team's 85th percentile cycle
     time, or the fixed threshold where the team has too little history). Statuses go left to
     right by their median age, youngest first: later steps of a workflow hold older work."""
-    frame = tables["aged_work"]
-    if frame.empty or "board_id" not in frame:
-        return None
-    open_work = frame[(frame["board_id"] == board_id) & frame["age_days"].notna()]
+    open_work = board_series(tables["aged_work"], board_id, "age_days", "issue_key")
     if open_work.empty:
         return None
     by_status = open_work.groupby("status", sort=True)["age_days"]
@@ -73,11 +77,9 @@ def aging_chart(board_id: int, tables: MetricTables) -> Chart | None:
 def cycle_time_chart(board_id: int, tables: MetricTables) -> Chart | None:
     """The cycle-time scatter: each finished, started issue by its done day and cycle days,
     with the board's 50th and 85th percentile lines."""
-    frame = tables["cycle_times"]
-    if frame.empty or "board_id" not in frame:
-        return None
-    done = frame[(frame["board_id"] == board_id) & frame["cycle_time_days"].notna()]
-    done = done.sort_values(["done_at", "issue_key"])
+    done = board_series(
+        tables["cycle_times"], board_id, "cycle_time_days", ["done_at", "issue_key"]
+    )
     if done.empty:
         return None
     days = [float(d) for d in done["cycle_time_days"]]

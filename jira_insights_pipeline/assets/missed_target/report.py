@@ -5,7 +5,7 @@ from __future__ import annotations
 from jira_insights_pipeline.assets.missed_target.rules import MISSED_TARGET
 from jira_insights_pipeline.assets.missed_target.thresholds import MissedTargetThresholds
 from jira_insights_pipeline.insights.tables import MetricTables, flag, latest_judged_row
-from jira_insights_pipeline.report.charts import ORANGE, Chart, line_chart
+from jira_insights_pipeline.report.charts import Chart, board_series, threshold_chart
 from jira_insights_pipeline.report.figures import Figure
 from jira_insights_pipeline.report.formats import missing, percent, points
 
@@ -31,30 +31,19 @@ def missed_target_charts(
     board_id: int, tables: MetricTables, thresholds: MissedTargetThresholds
 ) -> list[Chart]:
     """Completion rate per closed sprint against the target line."""
-    frame = tables["sprint_targets"]
-    if frame.empty or "board_id" not in frame:
+    board = board_series(tables["sprint_targets"], board_id, "completion_rate", "sprint_id")
+    if board.empty:
         return []
-    rows = frame[(frame["board_id"] == board_id) & frame["completion_rate"].notna()]
-    rows = rows.sort_values("sprint_id")
-    if rows.empty:
-        return []
-    names = [str(name) for name in rows["sprint_name"]]
-    rates = [float(rate) for rate in rows["completion_rate"]]
-    target = float(thresholds.completion_rate_min)
-    description = (
-        "; ".join(f"{name}: {percent(rate)}" for name, rate in zip(names, rates, strict=True))
-        + f". Target: {target:.0%}."
-    )
     return [
-        line_chart(
+        threshold_chart(
             f"completion-{board_id}",
             f"Completion rate of {tables.board_name(board_id)}",
             "Closed sprint",
             "Completed / committed points",
-            names,
-            rates,
-            [(f"Target {target:.0%}", target, ORANGE)],
-            description,
+            [str(name) for name in board["sprint_name"]],
+            [float(rate) for rate in board["completion_rate"]],
+            ("Target", float(thresholds.completion_rate_min)),
+            percent,
             y_format="{:.0%}",
         )
     ]

@@ -123,17 +123,17 @@ def cause_facts(tables: MetricTables, board_id: int, sprint_id: int) -> tuple[li
     return facts, "; the largest cause in Jira's data: " + largest
 
 
-def cited_facts(tables: MetricTables, board_id: int, sprint_id: int) -> list[Fact]:
-    """What other use cases' diagnoses say about the harmful factors of a drop (module
-    docstring); read after `cause_facts`, for the factors it found harmful."""
-    diagnosis = rows(tables["velocity_causes"], board_id, sprint_id)
-    if not has(diagnosis, "factor", "harmful"):
-        return []
-    harmful = set(diagnosis.loc[diagnosis["harmful"].astype(bool), "factor"].astype(str))
+def cited_facts(
+    tables: MetricTables, board_id: int, sprint_id: int, causes: list[Fact]
+) -> list[Fact]:
+    """What other use cases' diagnoses say about the causes `cause_facts` stated (module
+    docstring): read from its `<slot>_factor` facts, so the diagnosis is not read twice and
+    nothing is cited for a cause the insight does not state."""
+    stated = {str(fact.value) for fact in causes if fact.name.endswith("_factor")}
     facts = []
-    if harmful.intersection(ADDED_WORK):
+    if stated.intersection(ADDED_WORK):
         facts += added_work_facts(tables, board_id, sprint_id)
-    if UNFINISHED_COMMITTED in harmful:
+    if UNFINISHED_COMMITTED in stated:
         facts += unfinished_work_facts(tables, board_id, sprint_id)
     return facts
 
@@ -186,7 +186,7 @@ def _one(
     if severity != "info":
         # The causes explain a drop; on a calm sprint they would be noise.
         found, said = cause_facts(tables, board_id, sprint_id)
-        facts += found + cited_facts(tables, board_id, sprint_id)
+        facts += found + cited_facts(tables, board_id, sprint_id, found)
         status += said
     return insight(
         tables,

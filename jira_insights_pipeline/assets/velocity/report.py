@@ -7,7 +7,15 @@ import pandas as pd
 from jira_insights_pipeline.assets.velocity.rules import VELOCITY_DROP
 from jira_insights_pipeline.assets.velocity.thresholds import VelocityThresholds
 from jira_insights_pipeline.insights.tables import MetricTables, flag, latest_judged_row
-from jira_insights_pipeline.report.charts import BLUE, GREEN, GREY, ORANGE, Chart, bar_chart
+from jira_insights_pipeline.report.charts import (
+    BLUE,
+    GREEN,
+    GREY,
+    ORANGE,
+    Chart,
+    bar_chart,
+    board_series,
+)
 from jira_insights_pipeline.report.figures import Figure
 from jira_insights_pipeline.report.formats import one_decimal, percent, points
 
@@ -34,10 +42,7 @@ def velocity_charts(
 ) -> list[Chart]:
     """Committed against completed points per closed sprint, with the next sprint's P50/P85
     forecast as reference lines."""
-    frame = tables["sprint_velocity"]
-    if frame.empty or "board_id" not in frame:
-        return []
-    rows = frame[frame["board_id"] == board_id].sort_values("sprint_id")
+    rows = board_series(tables["sprint_velocity"], board_id, "completed_points", "sprint_id")
     if rows.empty:
         return []
     names = [str(name) for name in rows["sprint_name"]]
