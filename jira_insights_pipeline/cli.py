@@ -2,6 +2,8 @@
 
 - `summary`: what the last run left in the data folder, and where (printed by `make demo`).
 - `generate-sample`: write a sample Jira site of any size (used by the benchmarks).
+- `history-range`: the partition range of the last N days of history, ending on the data's
+  day, for `dagster asset materialize --partition-range` (`make history`, `make demo`).
 - `browser-login`: open a visible browser on JIRA_BROWSER_PROFILE_DIR to sign in once (SSO,
   two-factor), so the `browser` source can reuse that session headless.
 """
@@ -12,13 +14,17 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from jira_insights_pipeline.data_folder import DATA_DIR_ENV, DataFolder
 from jira_insights_pipeline.raw_store import latest_folder
+
+AS_OF_ENV = "JIRA_INSIGHTS_AS_OF"
 
 
 def _default_data_dir() -> str:
@@ -82,6 +88,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     sample_parser.add_argument("--boards", type=int, default=4)
     sample_parser.add_argument("--sprints", type=int, default=9)
     sample_parser.add_argument("--seed", type=int, default=None)
+    range_parser = commands.add_parser(
+        "history-range", help="the last N history days, ending on the data's day: FIRST...LAST"
+    )
+    range_parser.add_argument("--days", type=int, default=30)
+    range_parser.add_argument(
+        "--last-day", action="store_true", help="print only the last day (for --partition)"
+    )
+    range_parser.add_argument("--data-dir", default=_default_data_dir())
     commands.add_parser(
         "browser-login",
         help="sign in once in a visible browser (JIRA_BASE_URL, JIRA_BROWSER_PROFILE_DIR)",
@@ -99,9 +113,46 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.seed is not None:
             forwarded += ["--seed", str(args.seed)]
         return generator_main(forwarded)
+    if args.command == "history-range":
+        if args.days < 1:
+            print("--days takes a number of days, 1 or more.", file=sys.stderr)
+            return 2
+        from jira_insights_pipeline.partitions import last_days
+
+        first, last = last_days(data_day(Path(args.data_dir), os.environ), args.days)
+        print(last if args.last_day else f"{first}...{last}")
+        return 0
     if args.command == "browser-login":
         return _browser_login()
     return 2
+
+
+def data_day(data_dir: Path, environ: Mapping[str, str]) -> date:
+    """The UTC day the pipeline's figures are as of: JIRA_INSIGHTS_AS_OF when set, else the
+    day of the published snapshot, else (nothing published yet) the bundled sample's day when
+    the sample is the source, else the last day that has ended."""
+    override = environ.get(AS_OF_ENV, "").strip()
+    if override:
+        instant = pd.Timestamp(override)
+        return (instant if instant.tzinfo is None else instant.tz_convert("UTC")).date()
+    database = DataFolder(data_dir).warehouse
+    if database.is_file():
+        with duckdb.connect(str(database), read_only=True) as connection:
+            found = connection.execute(
+                "select count(*) from duckdb_tables() where schema_name = 'jira' "
+                "and table_name = 'jira_snapshot'"
+            ).fetchone()
+            if found and found[0]:
+                row = connection.execute(
+                    "select max(exported_at) from jira.jira_snapshot"
+                ).fetchone()
+                if row and row[0] is not None:
+                    return pd.Timestamp(row[0]).tz_convert("UTC").date()
+    if environ.get("JIRA_SOURCE", "sample").strip() in ("", "sample"):
+        from jira_insights_pipeline.sample.generator import EXPORTED_AT
+
+        return EXPORTED_AT.date()
+    return datetime.now(tz=UTC).date() - timedelta(days=1)
 
 
 def _browser_login() -> int:

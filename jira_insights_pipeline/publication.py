@@ -14,7 +14,8 @@ The run's last step, the `publication` asset, runs only when every step before i
 1. writes a marker into the draft: from here on, if this process dies, whoever next sees the
    marker (the next run's raw step or publication) finishes the publication;
 2. copies every draft table into the warehouse in ONE DuckDB transaction, with a row in
-   `pipeline.publications`, and refuses when newer data has already been published (an
+   `pipeline.publications` (a partitioned history table gets only the partitions the run wrote
+   replaced, keeping every other day), and refuses when newer data has already been published (an
    overlapping, slower run must not put older data over newer; data dates from the start of
    the run that fetched its snapshot);
 3. renames every draft file over its published path (each rename is atomic);
@@ -35,8 +36,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from duckdb import DuckDBPyConnection
+
 from jira_insights_pipeline.data_folder import DataFolder, write_text_atomically
-from jira_insights_pipeline.resources.io_managers import warehouse_connection
+from jira_insights_pipeline.resources.io_managers import (
+    DRAFT_PARTITIONS_SCHEMA,
+    drafted_partitions,
+    warehouse_connection,
+)
 
 PUBLISHING_MARKER = "publishing.json"
 PUBLICATIONS_SCHEMA = "pipeline"
@@ -91,7 +98,8 @@ def publish_tables(
     raw_snapshot: str | None,
 ) -> tuple[str, ...]:
     """Copies every table of the drafts' warehouses (a later draft's table over an earlier's)
-    into the warehouse, in one transaction."""
+    into the warehouse, in one transaction; a partitioned table replaces only the partitions
+    its draft wrote."""
     with warehouse_connection(folder.warehouse, wait_seconds=PUBLISH_LOCK_WAIT_SECONDS) as db:
         db.execute(f"create schema if not exists {PUBLICATIONS_SCHEMA}")
         db.execute(
@@ -102,15 +110,19 @@ def publish_tables(
         attached = []
         try:
             source: dict[tuple[str, str], str] = {}
+            partitions: dict[tuple[str, str], tuple[str, list[str]]] = {}
             for number, draft in enumerate(d for d in drafts if d.warehouse.is_file()):
                 alias = f"draft{number}"
                 db.execute(f"attach {_sql_string(str(draft.warehouse))} as {alias} (read_only)")
                 attached.append(alias)
                 for schema, table in db.execute(
-                    "select schema_name, table_name from duckdb_tables() where database_name = ?",
-                    [alias],
+                    "select schema_name, table_name from duckdb_tables() where database_name = ? "
+                    "and schema_name <> ?",
+                    [alias, DRAFT_PARTITIONS_SCHEMA],
                 ).fetchall():
                     source[(schema, table)] = alias
+                    partitions.pop((schema, table), None)
+                partitions.update(drafted_partitions(db, alias))
             tables = sorted(source)
             db.execute("begin transaction")
             try:
@@ -130,10 +142,23 @@ def publish_tables(
                     )
                 for schema, table in tables:
                     db.execute(f'create schema if not exists "{schema}"')
-                    db.execute(
-                        f'create or replace table "{schema}"."{table}" as '
-                        f'select * from {source[(schema, table)]}."{schema}"."{table}"'
-                    )
+                    drafted = f'{source[(schema, table)]}."{schema}"."{table}"'
+                    if (schema, table) in partitions and _holds_table(db, schema, table):
+                        column, keys = partitions[(schema, table)]
+                        # Every other partition stays; the run's replace theirs. By name, so
+                        # a column added since the last run joins with nulls for older days.
+                        db.execute(
+                            f'create or replace table "{schema}"."{table}" as '
+                            f'select * from "{schema}"."{table}" '
+                            f'where "{column}" not in (select unnest(?)) '
+                            f'union all by name select * from {drafted} order by "{column}"',
+                            [keys],
+                        )
+                    else:
+                        db.execute(
+                            f'create or replace table "{schema}"."{table}" as '
+                            f"select * from {drafted}"
+                        )
                 db.execute(f"delete from {PUBLICATIONS_TABLE} where run_id = ?", [run_id])
                 db.execute(
                     f"insert into {PUBLICATIONS_TABLE} values (?, ?, ?, ?, ?, ?)",
@@ -147,6 +172,15 @@ def publish_tables(
             for alias in attached:
                 db.execute(f"detach {alias}")
     return tuple(f"{schema}.{table}" for schema, table in tables)
+
+
+def _holds_table(db: DuckDBPyConnection, schema: str, table: str) -> bool:
+    found = db.execute(
+        "select count(*) from duckdb_tables() where database_name = current_database() "
+        "and schema_name = ? and table_name = ?",
+        [schema, table],
+    ).fetchone()
+    return bool(found and found[0])
 
 
 def publish_run(

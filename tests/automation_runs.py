@@ -73,6 +73,16 @@ def pipeline_definitions() -> dg.Definitions:
     return build_definitions()
 
 
+def history_partition(defs: dg.Definitions, keys: set[dg.AssetKey]) -> str | None:
+    """The partition a run of `keys` needs when it selects a daily history table: the
+    bundled sample's day (a later day gets no history rows for an older snapshot)."""
+    from jira_insights_pipeline.sample.generator import EXPORTED_AT
+
+    graph = defs.resolve_asset_graph()
+    partitioned = any(graph.get(key).partitions_def is not None for key in keys)
+    return EXPORTED_AT.date().isoformat() if partitioned else None
+
+
 def materialize(
     instance: dg.DagsterInstance,
     data_dir: Path,
@@ -81,12 +91,14 @@ def materialize(
     run_config: dict[str, Any] | None = None,
     raise_on_error: bool = True,
     publish: bool = True,
+    partition_range: tuple[str, str] | None = None,
     **tags: str,
 ) -> dg.ExecuteInProcessResult:
     """Materialize `selection` of the real Definitions and (unless not to `publish`) the
     publication on `instance` into
     `data_dir`, from the sample site or a snapshot folder, with `run_config` as the launchpad
-    would pass it."""
+    would pass it. A run selecting the daily history tables materializes the sample's day, or
+    the days `partition_range` (first, last) in one run, as a backfill does."""
     with environment(
         JIRA_INSIGHTS_DATA_DIR=str(data_dir),
         JIRA_INSIGHTS_LLM="off",
@@ -100,10 +112,16 @@ def materialize(
         keys = dg.AssetSelection.from_string(selection).resolve(defs.resolve_asset_graph())
         publication = {dg.AssetKey("publication")}
         keys = keys | publication if publish else keys - publication
+        run_tags = dict(tags)
+        if partition_range is not None:
+            # The tags a single-run backfill (and `--partition-range`) gives its run.
+            run_tags["dagster/asset_partition_range_start"] = partition_range[0]
+            run_tags["dagster/asset_partition_range_end"] = partition_range[1]
         return job.execute_in_process(
             instance=instance,
             asset_selection=sorted(keys),
-            tags=tags or None,
+            partition_key=None if partition_range else history_partition(defs, keys),
+            tags=run_tags or None,
             run_config=run_config,
             raise_on_error=raise_on_error,
         )

@@ -28,18 +28,20 @@ def run_pipeline(data_dir: Path) -> Callable[..., dg.ExecuteInProcessResult]:
     environment) in process, on a temporary instance."""
 
     def run(selection: str = "*", **env: str) -> dg.ExecuteInProcessResult:
+        from automation_runs import history_partition
+
         from jira_insights_pipeline.definitions import build_definitions
 
         defs = build_definitions()
         job = defs.resolve_implicit_global_asset_job_def()
+        # With the publication, as every job has it: it makes the run's tables current.
+        keys = dg.AssetSelection.from_string(selection).resolve(defs.resolve_asset_graph())
+        keys = keys | {dg.AssetKey("publication")}
         with dg.instance_for_test() as instance:
             return job.execute_in_process(
                 instance=instance,
-                # With the publication, as every job has it: it makes the run's tables current.
-                asset_selection=sorted(
-                    dg.AssetSelection.from_string(selection).resolve(defs.resolve_asset_graph())
-                    | {dg.AssetKey("publication")}
-                ),
+                asset_selection=sorted(keys),
+                partition_key=history_partition(defs, keys),
             )
 
     return run

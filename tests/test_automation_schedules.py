@@ -45,7 +45,9 @@ def _raw_config(request: dg.RunRequest) -> dict:
     return request.run_config["ops"]["raw_jira_scrape"]["config"]
 
 
-def test_daily_schedule_requests_a_full_refresh_at_eight_utc(defs: dg.Definitions) -> None:
+def test_daily_schedule_requests_a_full_refresh_and_yesterdays_history_at_eight_utc(
+    defs: dg.Definitions,
+) -> None:
     schedule = defs.resolve_schedule_def(DAILY_SCHEDULE)
     assert schedule.cron_schedule == "0 8 * * *"
     assert schedule.execution_timezone == "UTC"
@@ -53,11 +55,15 @@ def test_daily_schedule_requests_a_full_refresh_at_eight_utc(defs: dg.Definition
     assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED
     with dg.instance_for_test() as instance:
         context = dg.build_schedule_context(
-            instance=instance, scheduled_execution_time=datetime(2026, 11, 24, 8, tzinfo=UTC)
+            instance=instance,
+            scheduled_execution_time=datetime(2026, 11, 24, 8, tzinfo=UTC),
+            repository_def=defs.get_repository_def(),
         )
         data = schedule.evaluate_tick(context)
     (request,) = data.run_requests
     assert _raw_config(request) == {"full_refresh": True}
+    # The day that has just ended becomes the history tables' newest partition.
+    assert request.partition_key == "2026-11-23"
 
 
 def test_hourly_schedule_requests_an_incremental_refresh(defs: dg.Definitions) -> None:

@@ -42,7 +42,15 @@ def data_time(
 def build_publication_asset(upstream: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
     """The publication asset, downstream of every asset in `upstream`."""
 
-    @dg.asset(name=PUBLICATION_ASSET, group_name=PUBLISH_GROUP, kinds={"duckdb"}, deps=upstream)
+    # single_run: a backfill of the daily history (any range of days) is one run, and this is
+    # its last step, so `dagster asset materialize --partition-range` can select it.
+    @dg.asset(
+        name=PUBLICATION_ASSET,
+        group_name=PUBLISH_GROUP,
+        kinds={"duckdb"},
+        deps=upstream,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+    )
     def publication(
         context: dg.AssetExecutionContext, pipeline_settings: PipelineSettings
     ) -> dg.MaterializeResult:

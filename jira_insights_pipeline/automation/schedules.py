@@ -1,7 +1,8 @@
 """The daily and hourly schedules, their jobs, and everything automation adds to `Definitions`.
 
 Daily (08:00 UTC by default): a full refresh of the raw data, then every staging and metric
-table, every insight and the report. Hourly (at half past, by default): an incremental refresh
+table, every insight and the report, and yesterday's partition of the history tables (the day
+that has just ended; `partitions.py`). Hourly (at half past, by default): an incremental refresh
 (`raw_jira_scrape` with `full_refresh: false`), then only the tables the alerts read often (team
 health, sprint commitments and scope changes, defect leakage), the insights and the report.
 
@@ -19,6 +20,7 @@ import os
 import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import dagster as dg
@@ -34,6 +36,7 @@ from jira_insights_pipeline.automation.sensors import (
     build_threshold_alert_sensor,
 )
 from jira_insights_pipeline.automation.settings import alert_settings_from_env
+from jira_insights_pipeline.partitions import DAILY_HISTORY, HISTORY_START_ENV
 from jira_insights_pipeline.registry import use_cases
 
 DAILY_CRON_ENV = "JIRA_INSIGHTS_DAILY_CRON"
@@ -120,8 +123,16 @@ def daily_selection() -> dg.AssetSelection:
 
 def hourly_tables() -> tuple[str, ...]:
     """The metric tables the hourly run rebuilds: those of the use cases marked `hourly`,
-    whose figures can change within a day and whose alerts must follow."""
-    return tuple(table for u in use_cases() if u.hourly for table in u.tables)
+    whose figures can change within a day and whose alerts must follow. Not the daily history
+    tables: a day's partition is written once the day is over, by the daily run."""
+    return tuple(
+        key.path[-1]
+        for u in use_cases()
+        if u.hourly
+        for asset in u.assets
+        if asset.partitions_def is None
+        for key in asset.keys
+    )
 
 
 def hourly_selection() -> dg.AssetSelection:
@@ -167,6 +178,17 @@ def build_jobs() -> tuple[dg.UnresolvedAssetJobDefinition, dg.UnresolvedAssetJob
     return daily, hourly
 
 
+def last_complete_day(at: datetime) -> str:
+    """The history partition a run at `at` adds: the last UTC day that has ended by then."""
+    yesterday = at.astimezone(UTC).date() - timedelta(days=1)
+    if yesterday < DAILY_HISTORY.start.date():
+        raise AutomationSettingsError(
+            f"No history day has ended by {at.isoformat()}: {HISTORY_START_ENV} is later than "
+            "that; set it to a past day."
+        )
+    return yesterday.isoformat()
+
+
 def _status(settings: ScheduleSettings) -> dg.DefaultScheduleStatus:
     return (
         dg.DefaultScheduleStatus.RUNNING if settings.running else dg.DefaultScheduleStatus.STOPPED
@@ -178,16 +200,21 @@ def build_schedules(
     daily_job: dg.UnresolvedAssetJobDefinition,
     hourly_job: dg.UnresolvedAssetJobDefinition,
 ) -> list[dg.ScheduleDefinition]:
-    daily = dg.ScheduleDefinition(
+    @dg.schedule(
         name=DAILY_SCHEDULE,
         cron_schedule=settings.daily_cron,
         execution_timezone=settings.timezone,
         job=daily_job,
-        run_config=raw_scrape_config(full_refresh=True),
         default_status=_status(settings),
-        description=f"Full refresh at {settings.daily_cron!r} ({settings.timezone}); "
-        f"{DAILY_CRON_ENV} and {TIMEZONE_ENV} change it.",
+        description=f"Full refresh at {settings.daily_cron!r} ({settings.timezone}), adding "
+        f"the history's partition of the last full UTC day; {DAILY_CRON_ENV} and "
+        f"{TIMEZONE_ENV} change it.",
     )
+    def daily(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+        return dg.RunRequest(
+            run_config=raw_scrape_config(full_refresh=True),
+            partition_key=last_complete_day(context.scheduled_execution_time),
+        )
 
     @dg.schedule(
         name=HOURLY_SCHEDULE,

@@ -28,6 +28,10 @@ from jira_insights_pipeline.resources.jira_source import FetchResult
 LOCK_WAIT_SECONDS = 10.0
 LOCK_POLL_SECONDS = 0.25
 DEFAULT_SCHEMA = "main"
+# In a draft warehouse, which partitions of which partitioned tables the run wrote: the
+# publication replaces exactly those partitions of the published table and keeps the others.
+DRAFT_PARTITIONS_SCHEMA = "draft"
+DRAFT_PARTITIONS_TABLE = f"{DRAFT_PARTITIONS_SCHEMA}.partitions"
 
 
 def warehouse_path(data_dir: str | Path) -> Path:
@@ -89,6 +93,71 @@ def _schema_of(metadata: Mapping[str, Any] | None) -> str:
     return str(schema)
 
 
+def _partition_column(metadata: Mapping[str, Any] | None, table: str) -> str:
+    column = (metadata or {}).get("partition_column")
+    if not column or not str(column).isidentifier():
+        raise ValueError(
+            f"Partitioned table {table} names no `partition_column` in its asset metadata (the "
+            "column holding each row's partition key); the warehouse stores it by that column."
+        )
+    return str(column)
+
+
+def record_draft_partitions(
+    connection: DuckDBConnection, schema: str, table: str, column: str, keys: list[str]
+) -> None:
+    """Notes in a draft warehouse that the run wrote partitions `keys` of `schema.table`."""
+    connection.execute(f"create schema if not exists {DRAFT_PARTITIONS_SCHEMA}")
+    connection.execute(
+        f"create table if not exists {DRAFT_PARTITIONS_TABLE} (schema_name varchar, "
+        "table_name varchar, partition_column varchar, partition_key varchar)"
+    )
+    connection.execute(
+        f"delete from {DRAFT_PARTITIONS_TABLE} where schema_name = ? and table_name = ?",
+        [schema, table],
+    )
+    connection.executemany(
+        f"insert into {DRAFT_PARTITIONS_TABLE} values (?, ?, ?, ?)",
+        [[schema, table, column, key] for key in keys],
+    )
+
+
+def drafted_partitions(
+    connection: DuckDBConnection, database: str = ""
+) -> dict[tuple[str, str], tuple[str, list[str]]]:
+    """The partitioned tables a draft warehouse holds (attached as `database`, or the
+    connection's own): (schema, table) to (partition column, the keys the run wrote)."""
+    prefix = f"{database}." if database else ""
+    found = connection.execute(
+        "select count(*) from duckdb_tables() where database_name = "
+        "coalesce(nullif(?, ''), current_database()) and schema_name = ? and table_name = ?",
+        [database, DRAFT_PARTITIONS_SCHEMA, "partitions"],
+    ).fetchone()
+    if not found or not found[0]:
+        return {}
+    partitions: dict[tuple[str, str], tuple[str, list[str]]] = {}
+    for schema, table, column, key in connection.execute(
+        f"select * from {prefix}{DRAFT_PARTITIONS_TABLE} order by partition_key"
+    ).fetchall():
+        partitions.setdefault((schema, table), (column, []))[1].append(key)
+    return partitions
+
+
+def read_partitions(
+    database: Path, schema: str, table: str, column: str, keys: list[str]
+) -> pd.DataFrame | None:
+    """The rows of partitions `keys` of `schema.table` in the warehouse file `database`, or
+    None when it does not hold the table."""
+    if not database.is_file():
+        return None
+    with warehouse_connection(database, read_only=True) as connection:
+        if not _holds(connection, schema, table):
+            return None
+        return connection.execute(
+            f'select * from "{schema}"."{table}" where "{column}" in (select unnest(?))', [keys]
+        ).fetchdf()
+
+
 def source_run_id(context: dg.InputContext) -> str | None:
     """The run whose draft may hold this input: this run when it wrote it, or, when this run
     re-executes a failed one, the run that wrote it; None for an input from before the run (an
@@ -113,7 +182,12 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
     A write replaces the whole table in one statement (`create or replace table ... as select`),
     so an empty frame still creates its table and a new column never breaks the next run (the
     stock DuckDB pandas handler skips empty frames and deletes then inserts, by column position,
-    in two commits)."""
+    in two commits).
+
+    A partitioned asset (the daily history tables) names its `partition_column` in its metadata.
+    Its draft table holds the partitions the run wrote, and the publication replaces exactly
+    those partitions of the published table, keeping every other day: history accumulates. A
+    read gets the partitions asked for, the run's own drafted ones over the published ones."""
 
     data_dir: str = Field(default="data", description="The data folder (JIRA_INSIGHTS_DATA_DIR).")
 
@@ -124,12 +198,24 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
     def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame) -> None:
         schema = _schema_of(context.definition_metadata)
         table = context.asset_key.path[-1]
+        keys: list[str] = []
+        if context.has_asset_partitions:
+            column = _partition_column(context.definition_metadata, table)
+            keys = sorted(context.asset_partition_keys)
+            outside = sorted(set(obj[column].astype(str)) - set(keys))
+            if outside:
+                raise ValueError(
+                    f"{table} returned rows for partitions {outside[:5]} that the run did not "
+                    f"materialize (it materialized {keys[0]} to {keys[-1]}); nothing was stored."
+                )
         frame = obj  # noqa: F841 - DuckDB reads the local variable `frame` by name.
         with warehouse_connection(self.folder.draft(context.run_id).warehouse) as connection:
             connection.execute(f'create schema if not exists "{schema}"')
             connection.execute(
                 f'create or replace table "{schema}"."{table}" as select * from frame'
             )
+            if context.has_asset_partitions:
+                record_draft_partitions(connection, schema, table, column, keys)
         context.add_output_metadata(
             {"dagster/row_count": len(obj), "dagster/storage_kind": "duckdb"}
         )
@@ -139,6 +225,9 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
         schema = _schema_of(upstream.definition_metadata if upstream else None)
         table = context.asset_key.path[-1]
         run_id = source_run_id(context)
+        if context.has_asset_partitions:
+            column = _partition_column(upstream.definition_metadata if upstream else None, table)
+            return self._load_partitions(context, schema, table, column, run_id)
         if run_id is not None:
             drafted = read_table(self.folder.draft(run_id).warehouse, schema, table)
             if drafted is not None:
@@ -150,6 +239,37 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
                 f"materialize {table} (or everything, `make demo`) first."
             )
         return published
+
+    def _load_partitions(
+        self,
+        context: dg.InputContext,
+        schema: str,
+        table: str,
+        column: str,
+        run_id: str | None,
+    ) -> pd.DataFrame:
+        """The partitions the input asks for: what the run drafted, the rest as published.
+        A history with no partition stored yet is an empty table, not an error: the report
+        draws its trend from whatever days there are."""
+        keys = sorted(context.asset_partition_keys)
+        drafted, drafted_keys = None, set()
+        draft = self.folder.draft(run_id).warehouse if run_id is not None else None
+        if draft is not None and draft.is_file():
+            with warehouse_connection(draft, read_only=True) as connection:
+                drafted_keys = set(drafted_partitions(connection).get((schema, table), ("", []))[1])
+            drafted = read_partitions(draft, schema, table, column, keys)
+        published = read_partitions(self.folder.warehouse, schema, table, column, keys)
+        if drafted is not None and published is not None:
+            published = published.loc[~published[column].isin(drafted_keys)]
+        parts = [frame for frame in (published, drafted) if frame is not None]
+        if not parts:
+            context.log.warning(
+                f"No partition of {schema}.{table} is stored yet; materialize it (a backfill "
+                "of its last days) to fill the history."
+            )
+            return pd.DataFrame()
+        frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+        return frame.sort_values(column, kind="stable").reset_index(drop=True)
 
 
 class RawSnapshotIOManager(dg.ConfigurableIOManager):

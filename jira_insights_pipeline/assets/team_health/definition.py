@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from jira_insights_pipeline.assets.team_health import NAME, Thresholds
-from jira_insights_pipeline.assets.team_health.assets import hygiene_scores, work_item_health
+from jira_insights_pipeline.assets.team_health.assets import (
+    hygiene_history,
+    hygiene_scores,
+    work_item_health,
+    work_item_health_history,
+)
 from jira_insights_pipeline.assets.team_health.facts import team_health_facts
 from jira_insights_pipeline.assets.team_health.report import team_health_charts, team_health_figure
 from jira_insights_pipeline.assets.team_health.rules import HYGIENE
@@ -17,7 +22,7 @@ USE_CASE = UseCase(
     "their worst problems.",
     thresholds=Thresholds,
     rules=(HYGIENE,),
-    assets=(work_item_health, hygiene_scores),
+    assets=(work_item_health, hygiene_scores, work_item_health_history, hygiene_history),
     insight_inputs=(
         "hygiene_scores",
         "work_item_health",
@@ -27,7 +32,7 @@ USE_CASE = UseCase(
     ),
     facts=team_health_facts,
     wording=WORDING,
-    report_inputs=("hygiene_scores",),
+    report_inputs=("hygiene_scores", "hygiene_history"),
     report_figure=team_health_figure,
     report_charts=team_health_charts,
     hourly=True,

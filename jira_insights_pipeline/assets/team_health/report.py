@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import pandas as pd
-
 from jira_insights_pipeline.assets.team_health.rules import HYGIENE
 from jira_insights_pipeline.assets.team_health.thresholds import TeamHealthThresholds
 from jira_insights_pipeline.insights.tables import MetricTables, flag, latest_judged_row
+from jira_insights_pipeline.partitions import PARTITION_COLUMN
 from jira_insights_pipeline.report.charts import Chart, board_series, threshold_chart
 from jira_insights_pipeline.report.figures import Figure
 from jira_insights_pipeline.report.formats import NONE, missing
@@ -31,13 +30,11 @@ def team_health_figure(
 def team_health_charts(
     board_id: int, tables: MetricTables, thresholds: TeamHealthThresholds
 ) -> list[Chart]:
-    """The hygiene score over days: from `hygiene_history` when the run holds it (MetricTables
-    gives an empty frame for a table it lacks), else today's score from `hygiene_scores`."""
-    board = board_series(tables["hygiene_history"], board_id, "hygiene_score", "day")
-    day_column = "day"
+    """The hygiene score over days: one point per day of `hygiene_history` (its partitions),
+    else, before any history was kept, today's score from `hygiene_scores`."""
+    board = board_series(tables["hygiene_history"], board_id, "hygiene_score", PARTITION_COLUMN)
     if board.empty:
-        board = board_series(tables["hygiene_scores"], board_id, "hygiene_score", "as_of")
-        day_column = "as_of"
+        board = board_series(tables["hygiene_scores"], board_id, "hygiene_score", "date")
     if board.empty:
         return []
     return [
@@ -46,7 +43,7 @@ def team_health_charts(
             f"Hygiene score of {tables.board_name(board_id)}",
             "Day",
             "Hygiene score (0-100)",
-            [str(pd.Timestamp(day).date()) for day in board[day_column]],
+            [str(day) for day in board[PARTITION_COLUMN]],
             [float(score) for score in board["hygiene_score"]],
             ("Minimum", float(thresholds.hygiene_score_min)),
             "{:.0f}".format,

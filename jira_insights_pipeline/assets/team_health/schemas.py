@@ -68,3 +68,24 @@ class HygieneScoresSchema(StrictModel):
     @classmethod
     def problems_within_open(cls, df: pd.DataFrame) -> Series[bool]:
         return df["issues_with_problems"] <= df["open_issues"]
+
+
+class WorkItemHealthHistorySchema(WorkItemHealthSchema):
+    """One row per issue of a board not done at one day's end (`date`, the partition): the
+    `work_item_health` row as of that day."""
+
+    date: Series[str] = pa.Field(str_matches=r"^\d{4}-\d{2}-\d{2}$")
+    issue_key: Series[str]  # once per day, not once in the table
+
+    class Config:
+        unique = ("date", "issue_key")
+
+
+class HygieneHistorySchema(HygieneScoresSchema):
+    """One row per board and day (`date`, the partition): the `hygiene_scores` row as of that
+    day's end."""
+
+    board_id: Series[int]  # once per day, not once in the table
+
+    class Config:
+        unique = ("date", "board_id")
