@@ -4,6 +4,7 @@ knows where each thing the pipeline writes lives in it.
     raw/<run>/           one snapshot folder of Jira's JSON per run (raw_store.py)
     warehouse.duckdb     the DuckDB warehouse: schemas `jira` (staging) and `metrics`
     insights/<asset>.json  one insights file per use case, and insights_feed.json
+    insights/history/<YYYY-MM-DD>.json  the feed of each day (insights/history.py), all kept
     report/insights.html   the HTML report
     alerts/alerts.jsonl    the alert feed (the webhooks' outbox)
     runs/<run id>/         a run's draft: the same layout (warehouse.duckdb with only the tables
@@ -25,6 +26,7 @@ from pathlib import Path
 DATA_DIR_ENV = "JIRA_INSIGHTS_DATA_DIR"
 INSIGHTS_FOLDER = "insights"
 FEED_FILE = "insights_feed.json"
+HISTORY_FOLDER = "history"
 RUNS_FOLDER = "runs"
 RAW_POINTER = "latest.json"
 
@@ -65,6 +67,11 @@ class DataFolder:
     @property
     def insights_feed(self) -> Path:
         return self.insights / FEED_FILE
+
+    @property
+    def insights_history(self) -> Path:
+        """The dated copies of the feed, one per day."""
+        return self.insights / HISTORY_FOLDER
 
     def insights_file(self, asset: str) -> Path:
         return self.insights / f"{asset}.json"

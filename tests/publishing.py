@@ -31,11 +31,11 @@ def with_publication(assets: Sequence[Any]) -> list[Any]:
 
 def published_state(data_dir: Path) -> dict[str, str]:
     """A digest of everything current in a data folder: the raw pointer, every warehouse table's
-    rows (in a fixed order), every insight file and the report. Two equal digests mean a
-    reader sees exactly the same data."""
+    rows (in a fixed order), every insight file (with the feed's history) and the report. Two
+    equal digests mean a reader sees exactly the same data."""
     folder = DataFolder(data_dir)
     state = {"raw/latest.json": folder.raw_pointer.read_text(encoding="utf-8")}
-    for path in [*sorted(folder.insights.glob("*.json")), folder.report]:
+    for path in [*sorted(folder.insights.rglob("*.json")), folder.report]:
         state[str(path.relative_to(data_dir))] = hashlib.sha256(path.read_bytes()).hexdigest()
     with duckdb.connect(str(folder.warehouse), read_only=True) as connection:
         tables = connection.execute(

@@ -107,13 +107,20 @@ def test_one_run_writes_a_validated_file_per_use_case_and_the_feed(tmp_path: Pat
     result = _materialize(tmp_path, llm)
     assert result.success
     folder = tmp_path / "insights"
-    assert sorted(p.name for p in folder.iterdir()) == sorted(
+    assert sorted(p.name for p in folder.glob("*.json")) == sorted(
         f"{name}.json" for name in [*(u.insight_asset for u in use_cases()), FEED_ASSET]
     )
-    assert len(list(folder.iterdir())) == 7  # six use cases, flow among them, and the feed
-    for path in folder.iterdir():
+    assert len(list(folder.glob("*.json"))) == 7  # six use cases, flow among them, and the feed
+    for path in folder.glob("*.json"):
         validate_document(json.loads(path.read_text()))
     feed = json.loads((folder / "insights_feed.json").read_text())
+    # The feed's copy for its day, and nothing to compare with on the first one.
+    assert [p.name for p in (folder / "history").iterdir()] == ["2025-03-14.json"]
+    assert (folder / "history" / "2025-03-14.json").read_text() == (
+        folder / "insights_feed.json"
+    ).read_text()
+    assert feed["compared_with"] is None and feed["resolved"] == []
+    assert {item["change"] for item in feed["insights"]} == {None}
     assert feed["count"] == 32
     assert {item["generated_by"] for item in feed["insights"]} == {"model"}
     assert feed["insights"][0]["severity"] == "error"

@@ -84,6 +84,8 @@ def test_engine_documents_validate(documents: list[dict]) -> None:
         (("evidence", 0, "issue_key"), "not a key", "does not match"),
         (("recommendations",), [], "should be non-empty"),
         (("id",), "x-1", "does not match"),
+        (("subject",), "velocity-0123", "does not match"),
+        (("change",), "later", "'later' is not one of"),
     ],
 )
 def test_a_broken_insight_is_refused(documents, path, value, complaint) -> None:

@@ -83,6 +83,7 @@ def test_shipped_schemas_list_what_the_registry_derives() -> None:
     derived_insight = derived["$defs"]["insight"]["properties"]
     assert shipped_insight["type"]["enum"] == derived_insight["type"]["enum"]
     assert shipped_insight["id"]["pattern"] == derived_insight["id"]["pattern"]
+    assert shipped_insight["subject"]["pattern"] == derived_insight["subject"]["pattern"]
     alerts = json.loads((PACKAGE / "automation" / "alert.schema.json").read_text())
     shipped_types = alerts["$defs"]["alert"]["properties"]["type"]["enum"]
     assert shipped_types == alert_schema()["$defs"]["alert"]["properties"]["type"]["enum"]

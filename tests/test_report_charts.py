@@ -20,6 +20,7 @@ from jira_insights_pipeline.data_folder import DataFolder
 from jira_insights_pipeline.insights.tables import MetricTables
 from jira_insights_pipeline.registry import Thresholds, use_case
 from jira_insights_pipeline.report.charts import Chart
+from jira_insights_pipeline.report.render import CHANGE_LABEL
 
 THRESHOLDS = Thresholds()
 HOSTILE = ("<script>alert(1)</script>", "<img src=x onerror=alert(1)>")
@@ -196,3 +197,20 @@ def test_severity_badges_have_at_least_4_5_to_1_contrast() -> None:
         ratio = contrast(colours[severity], colours[f"{severity}-bg"])
         assert ratio >= 4.5, (severity, round(ratio, 2))
         assert contrast(colours[severity], "#ffffff") >= 4.5  # text on the white card too
+
+
+def test_change_labels_have_at_least_4_5_to_1_contrast() -> None:
+    """Each change label's colour on its background, read from the template's own rules
+    (`.change.new { color: var(--new); background: var(--new-bg); }`)."""
+    template = (
+        Path(jira_insights_pipeline.report.__file__).parent / "templates" / "insights.html.j2"
+    ).read_text(encoding="utf-8")
+    colours = dict(re.findall(r"--([a-z-]+):\s*(#[0-9a-fA-F]{6})", template))
+    rule = r"\.change\.([a-z]+) \{ color: var\(--([a-z-]+)\); background: var\(--([a-z-]+)\); \}"
+    rules = {
+        change: (colour, background) for change, colour, background in re.findall(rule, template)
+    }
+    assert sorted(rules) == sorted(CHANGE_LABEL)
+    for change, (colour, background) in rules.items():
+        ratio = contrast(colours[colour], colours[background])
+        assert ratio >= 4.5, (change, round(ratio, 2))

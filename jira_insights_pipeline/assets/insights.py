@@ -7,7 +7,9 @@ multiprocess executor would load the model once per asset).
 
 Each asset is a JSON file `<data folder>/insights/<asset name>.json` (see docs/insights.md),
 written by `InsightsIOManager`; one insight is one board's (and sprint's) finding for one use
-case. The logic lives in `jira_insights_pipeline.insights`; this module only orchestrates.
+case. Each insight's `change` and the feed's `resolved` compare with the newest published
+history file of an earlier day (`insights/history.py`). The logic lives in
+`jira_insights_pipeline.insights`; this module only orchestrates.
 """
 
 import time
@@ -20,17 +22,28 @@ import pandas as pd
 
 from jira_insights_pipeline.insights.documents import FEED_ASSET, insight_document
 from jira_insights_pipeline.insights.engine import WrittenInsight, feed_order, write_insights
+from jira_insights_pipeline.insights.history import (
+    change_counts,
+    feed_day,
+    mark_changes,
+    previous_feed,
+    resolved,
+)
 from jira_insights_pipeline.insights.tables import MetricTables, latest_as_of
 from jira_insights_pipeline.markdown import markdown_escape
 from jira_insights_pipeline.registry import Thresholds, use_case_names
 from jira_insights_pipeline.resources.llm import LlamaModelResource
+from jira_insights_pipeline.resources.settings import PipelineSettings
 from jira_insights_pipeline.use_case import UseCase
 
 INSIGHTS_GROUP = "insights"
 INSIGHTS_IO_MANAGER_KEY = "insights_io_manager"
 INSIGHT_KINDS = {"python", "llama_cpp", "json"}
 
-FEED_DESCRIPTION = "Every current insight in one file, newest first, then most severe first."
+FEED_DESCRIPTION = (
+    "Every current insight in one file, newest first, then most severe first, each marked new, "
+    "worse, better or open against the previous day's feed, with the insights resolved since."
+)
 
 
 def _inputs(use_cases: Sequence[UseCase]) -> tuple[str, ...]:
@@ -127,20 +140,29 @@ def build_insights_asset(use_cases: Sequence[UseCase]) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext,
         llm: LlamaModelResource,
         thresholds: Thresholds,
+        pipeline_settings: PipelineSettings,
         **tables: pd.DataFrame,
     ) -> Iterator[dg.MaterializeResult]:
         """The insight files of every use case and the feed of all of them. One insight: one
-        board's (and sprint's) finding for one use case, with its facts, evidence and
-        severity."""
+        board's (and sprint's) finding for one use case, with its facts, evidence, severity
+        and change since the previous day's feed."""
         metric_frames = [frame for name, frame in tables.items() if name in metric_tables]
         current = MetricTables(as_of=latest_as_of(metric_frames), frames=tables)
         model = llm if llm.enabled else None
+        # The published history: what earlier runs made current, never this run's own draft.
+        previous = previous_feed(
+            pipeline_settings.folder.insights_history,
+            feed_day(current.as_of),
+            warn=context.log.warning,
+        )
+        if previous is None:
+            context.log.info("No earlier insight history: every change is left empty.")
         started = time.perf_counter()
         every_document: list[dict[str, Any]] = []
         for use_case in use_cases:
             facts = use_case.facts(current, use_case.thresholds_of(thresholds))
             written, stats = write_insights(facts, use_case.wording, model)
-            documents = [item.document for item in written]
+            documents = mark_changes([item.document for item in written], previous)
             every_document += documents
             context.log.info(
                 f"{use_case.insight_asset}: {stats.insights} insights, {stats.model_written} "
@@ -156,13 +178,19 @@ def build_insights_asset(use_cases: Sequence[UseCase]) -> dg.AssetsDefinition:
                 metadata=metadata,
             )
         feed = feed_order(every_document, use_case_names())
+        gone = resolved(feed, previous)
+        compared_with = None if previous is None else previous.day.isoformat()
         feed_metadata = _metadata(feed)
+        feed_metadata["compared_with"] = compared_with or "none"
+        feed_metadata.update(change_counts(feed, gone))
         feed_metadata["seconds"] = round(time.perf_counter() - started, 3)
         if model is not None and model.load_seconds is not None:
             feed_metadata["model_load_seconds"] = round(model.load_seconds, 3)
         yield dg.MaterializeResult(
             asset_key=FEED_ASSET,
-            value=insight_document(FEED_ASSET, current.as_of, feed),
+            value=insight_document(
+                FEED_ASSET, current.as_of, feed, compared_with=compared_with, resolved=gone
+            ),
             metadata=feed_metadata,
         )
 

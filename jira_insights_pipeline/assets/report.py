@@ -13,7 +13,7 @@ import pandas as pd
 
 from jira_insights_pipeline.assets.raw import run_lineage
 from jira_insights_pipeline.data_folder import FEED_FILE, DataFolder, write_text_atomically
-from jira_insights_pipeline.insights.documents import InsightDocumentError
+from jira_insights_pipeline.insights.documents import FEED_ASSET, InsightDocumentError
 from jira_insights_pipeline.insights.io_manager import current_insight_file, read_insight_file
 from jira_insights_pipeline.insights.tables import MetricTables
 from jira_insights_pipeline.markdown import markdown_escape
@@ -30,38 +30,46 @@ def _report_inputs(use_cases: Sequence[UseCase]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(t for use_case in use_cases for t in use_case.report_inputs))
 
 
-def read_insights(
+def read_insight_documents(
     folder: DataFolder, run_ids: Sequence[str] = ()
 ) -> tuple[list[dict[str, Any]], list[str]]:
-    """The insights a run sees in the data `folder` (the feed file, else every use case's file;
-    each from the draft of the first of `run_ids` that has it, else the published one) and the
-    files read. A file that is
-    cut short or breaks the schema fails the asset: the report must not show a broken
-    insight."""
+    """The insight documents a run sees in the data `folder` (the feed file, else every use
+    case's file; each from the draft of the first of `run_ids` that has it, else the published
+    one) and the files read. A file that is cut short or breaks the schema fails the asset: the
+    report must not show a broken insight."""
     names = [FEED_FILE] + [f"{u.insight_asset}.json" for u in use_cases()]
     paths = [current_insight_file(folder, run_ids, name) for name in names]
     files = paths[:1] if paths[0].is_file() else paths[1:]
-    insights: list[dict[str, Any]] = []
+    documents: list[dict[str, Any]] = []
     read: list[str] = []
     for path in files:
         if not path.is_file():
             continue
         try:
-            document = read_insight_file(path)
+            documents.append(read_insight_file(path))
         except InsightDocumentError as error:
             raise dg.Failure(description=f"The report was not written: {error}") from None
-        insights += document["insights"]
         read.append(path.name)
-    return insights, read
+    return documents, read
+
+
+def read_insights(
+    folder: DataFolder, run_ids: Sequence[str] = ()
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The insights of `read_insight_documents`, and the files read."""
+    documents, read = read_insight_documents(folder, run_ids)
+    return [insight for document in documents for insight in document["insights"]], read
 
 
 def build_report_asset(use_cases: Sequence[UseCase]) -> dg.AssetsDefinition:
     """The report asset, reading each use case's report tables."""
     inputs = _report_inputs(use_cases)
 
+    # single_run: a backfill of the daily history (`make history`) redraws the page once.
     @dg.asset(
         group_name="insights",
         kinds={"html", "jinja"},
+        backfill_policy=dg.BackfillPolicy.single_run(),
         deps=[dg.AssetKey("insights_feed")],
         ins={
             table: dg.AssetIn(key=table)
@@ -79,7 +87,10 @@ def build_report_asset(use_cases: Sequence[UseCase]) -> dg.AssetsDefinition:
         when it crossed its rule, and its current insights by severity with their evidence; then
         the values the snapshot held that no figure could use (`jira_data_quality`)."""
         folder = pipeline_settings.folder
-        insights, files = read_insights(folder, run_lineage(context))
+        documents, files = read_insight_documents(folder, run_lineage(context))
+        insights = [insight for document in documents for insight in document["insights"]]
+        # Only the feed compares with the previous day; the use-case files alone do not say.
+        feed = next((d for d in documents if d["asset"] == FEED_ASSET), None)
         if not files:
             context.log.warning(
                 f"No insight files in {pipeline_settings.insights_dir}: the report shows the "
@@ -115,6 +126,8 @@ def build_report_asset(use_cases: Sequence[UseCase]) -> dg.AssetsDefinition:
             site=site,
             data_quality=tables["jira_data_quality"].to_dict("records"),
             charts=charts,
+            compared_with=None if feed is None else feed["compared_with"],
+            resolved=[] if feed is None else feed["resolved"],
         )
         html = render_report(page_context)
         # Into the run's draft: the publication step puts it where readers look.
@@ -142,6 +155,8 @@ def build_report_asset(use_cases: Sequence[UseCase]) -> dg.AssetsDefinition:
                 "insights": len(insights),
                 "error": page_context["totals"]["error"],
                 "warning": page_context["totals"]["warning"],
+                "compared_with": page_context["compared_with"] or "none",
+                "resolved": sum(len(board.resolved) for board in boards),
                 "insight_files": ", ".join(files) or "none",
                 "values_left_out": len(page_context["data_quality"]),
                 "boards_summary": dg.MetadataValue.md(

@@ -14,7 +14,8 @@ from jira_insights_pipeline.jsonschemas import instance_location, packaged_schem
 from jira_insights_pipeline.registry import use_case_names, use_cases
 
 SCHEMA_FILE = "insight.schema.json"
-SCHEMA_VERSION = "1.0.0"
+# 1.1.0: `subject` and `change` on every insight, `compared_with` and `resolved` on the feed.
+SCHEMA_VERSION = "1.1.0"
 # The asset (and file) holding every current insight, beside one per use case.
 FEED_ASSET = "insights_feed"
 
@@ -32,7 +33,10 @@ def insight_schema() -> dict[str, Any]:
     schema["properties"]["asset"]["enum"] = [u.insight_asset for u in use_cases()] + [FEED_ASSET]
     insight = schema["$defs"]["insight"]["properties"]
     insight["type"]["enum"] = names
-    insight["id"]["pattern"] = "^(" + "|".join(names) + ")-[0-9a-f]{16}$"
+    # The id and the subject share one shape (insights/values.py `_hashed`).
+    hashed = "^(" + "|".join(names) + ")-[0-9a-f]{16}$"
+    insight["id"]["pattern"] = hashed
+    insight["subject"]["pattern"] = hashed
     return schema
 
 
@@ -41,15 +45,28 @@ def _validator() -> Validator:
     return schema_validator(insight_schema())
 
 
-def insight_document(asset: str, as_of: str, insights: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """The file content for `asset`: its insights with the schema version and snapshot time."""
-    return {
+def insight_document(
+    asset: str,
+    as_of: str,
+    insights: Sequence[dict[str, Any]],
+    *,
+    compared_with: str | None = None,
+    resolved: Sequence[dict[str, Any]] = (),
+) -> dict[str, Any]:
+    """The file content for `asset`: its insights with the schema version and snapshot time;
+    the feed also names the day its changes were judged against (`compared_with`, None when
+    there was none) and the insights `resolved` since then (insights/history.py)."""
+    document: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "asset": asset,
         "as_of": as_of,
         "count": len(insights),
         "insights": list(insights),
     }
+    if asset == FEED_ASSET:
+        document["compared_with"] = compared_with
+        document["resolved"] = list(resolved)
+    return document
 
 
 def validate_document(document: dict[str, Any]) -> None:

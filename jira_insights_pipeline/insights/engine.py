@@ -203,8 +203,11 @@ def write_insight(
         }
     document = {
         "id": facts.insight_id,
+        "subject": facts.subject,
         "type": facts.use_case,
         "severity": facts.severity,
+        # Set by the insights asset against the previous day's feed (insights/history.py).
+        "change": None,
         "title": draft.title,
         "message": draft.message,
         "recommendations": list(draft.recommendations),

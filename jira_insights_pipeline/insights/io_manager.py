@@ -1,4 +1,5 @@
-"""Insight files: `<data folder>/insights/<asset name>.json`.
+"""Insight files: `<data folder>/insights/<asset name>.json`, and the feed's dated copy
+`<data folder>/insights/history/<YYYY-MM-DD>.json` (insights/history.py).
 
 A run writes its insight files into its draft (`runs/<run id>/insights/`), each to a temporary
 name renamed into place, and its `publication` step renames them over the published ones, so no
@@ -19,10 +20,12 @@ from pydantic import Field
 
 from jira_insights_pipeline.data_folder import DataFolder, write_text_atomically
 from jira_insights_pipeline.insights.documents import (
+    FEED_ASSET,
     InsightDocumentError,
     dumps,
     validate_document,
 )
+from jira_insights_pipeline.insights.history import history_file_name
 from jira_insights_pipeline.resources.io_managers import source_run_id
 
 
@@ -72,16 +75,25 @@ class InsightsIOManager(dg.ConfigurableIOManager):
         validate_document(obj)
         # Named after the asset alone: consumers look for insights/<name>.json whatever key
         # prefix the code location gives the asset.
-        name = f"{context.asset_key.path[-1]}.json"
-        write_text_atomically(self.folder.draft(context.run_id).insights / name, dumps(obj))
-        context.add_output_metadata(
-            {
-                "dagster/row_count": obj["count"],
-                "schema_version": obj["schema_version"],
-                # Where readers find it once the run's publication has made it current.
-                "path": dg.MetadataValue.path(str(self.folder.insights / name)),
-            }
-        )
+        asset = context.asset_key.path[-1]
+        name = f"{asset}.json"
+        draft = self.folder.draft(context.run_id)
+        text = dumps(obj)
+        write_text_atomically(draft.insights / name, text)
+        metadata: dict[str, Any] = {
+            "dagster/row_count": obj["count"],
+            "schema_version": obj["schema_version"],
+            # Where readers find it once the run's publication has made it current.
+            "path": dg.MetadataValue.path(str(self.folder.insights / name)),
+        }
+        if asset == FEED_ASSET:
+            # The day's copy, published with the feed: what tomorrow's feed compares with.
+            day_file = history_file_name(obj["as_of"])
+            write_text_atomically(draft.insights_history / day_file, text)
+            metadata["history_path"] = dg.MetadataValue.path(
+                str(self.folder.insights_history / day_file)
+            )
+        context.add_output_metadata(metadata)
 
     def load_input(self, context: dg.InputContext) -> dict[str, Any]:
         name = f"{context.asset_key.path[-1]}.json"

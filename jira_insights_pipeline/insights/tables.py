@@ -222,8 +222,10 @@ def insight(
     facts: Iterable[Fact],
     key_facts: tuple[str, ...],
     evidence: Iterable[Evidence] = (),
+    per_sprint: bool = True,
 ) -> InsightFacts:
-    """One insight of the current snapshot, with the Jira summaries of its evidence issues."""
+    """One insight of the current snapshot, with the Jira summaries of its evidence issues;
+    `per_sprint` False for a board-wide finding (its rule's scope is the board)."""
     evidence = tuple(evidence)
     sprint_id, sprint_name = sprint
     return InsightFacts(
@@ -239,4 +241,5 @@ def insight(
         evidence=evidence,
         untrusted_text=tables.summaries_of(item.issue_key for item in evidence),
         key_facts=key_facts,
+        per_sprint=per_sprint,
     )

@@ -84,6 +84,9 @@ class InsightFacts:
     untrusted_text: tuple[str, ...] = ()
     # A shipped message must name at least one of these facts, so it says something concrete.
     key_facts: tuple[str, ...] = ()
+    # Whether the finding is about its sprint (False: about the board; the sprint is context,
+    # so the same finding keeps its subject when the next sprint starts). The rule decides.
+    per_sprint: bool = True
 
     @functools.cached_property
     def by_name(self) -> dict[str, Fact]:
@@ -94,15 +97,32 @@ class InsightFacts:
     def insight_id(self) -> str:
         return insight_id(self.board_id, self.sprint_id, self.use_case, self.as_of)
 
+    @property
+    def subject(self) -> str:
+        sprint_id = self.sprint_id if self.per_sprint else None
+        return insight_subject(self.board_id, sprint_id, self.use_case)
+
     def fact(self, name: str) -> Fact | None:
         return self.by_name.get(name)
+
+
+def _hashed(use_case: str, *parts: object) -> str:
+    """`<use case>-<16 hex>`: the use case readable, the rest a hash (the schema's pattern)."""
+    digest = hashlib.sha256("|".join(str(part) for part in parts).encode()).hexdigest()
+    return f"{use_case}-{digest[:16]}"
 
 
 def insight_id(board_id: int, sprint_id: int | None, use_case: str, as_of: str) -> str:
     """A stable id: the same board, sprint, use case and snapshot time give the same id."""
     sprint = "" if sprint_id is None else str(sprint_id)
-    digest = hashlib.sha256(f"{board_id}|{sprint}|{use_case}|{as_of}".encode()).hexdigest()
-    return f"{use_case}-{digest[:16]}"
+    return _hashed(use_case, board_id, sprint, use_case, as_of)
+
+
+def insight_subject(board_id: int, sprint_id: int | None, use_case: str) -> str:
+    """What an insight is about, the same on every day: board, sprint and use case, without
+    the snapshot time. Yesterday's insight and today's compare on it (insights/history.py)."""
+    sprint = "" if sprint_id is None else str(sprint_id)
+    return _hashed(use_case, board_id, sprint, use_case)
 
 
 def _decimal(number: float, decimals: int) -> str:

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from jira_insights_pipeline.markdown import markdown_escape
+from jira_insights_pipeline.report.render import change_label
 
 CSV_FILE = "insights.csv"
 JSON_FILE = "insights.json"
@@ -24,6 +25,7 @@ CSV_COLUMNS = (
     "sprint",
     "type",
     "severity",
+    "change",
     "title",
     "message",
     "recommendations",
@@ -65,6 +67,7 @@ def insights_csv(context: Mapping[str, Any]) -> str:
                 (insight.get("sprint") or {}).get("name") or "",
                 insight["type"],
                 insight["severity"],
+                insight.get("change") or "",
                 insight["title"],
                 insight["message"],
                 " | ".join(insight.get("recommendations") or []),
@@ -74,13 +77,24 @@ def insights_csv(context: Mapping[str, Any]) -> str:
     return buffer.getvalue()
 
 
+def page_resolved(context: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The problems resolved since the previous day, in the page's board order."""
+    return [item for board in context["boards"] for item in board.resolved]
+
+
 def insights_json(context: Mapping[str, Any]) -> str:
-    return json.dumps({"insights": page_insights(context)}, indent=2, ensure_ascii=False) + "\n"
+    document = {
+        "insights": page_insights(context),
+        "compared_with": context.get("compared_with"),
+        "resolved": page_resolved(context),
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
 def board_markdown(board: Any, context: Mapping[str, Any]) -> str:
     """A board's summary for a retrospective: key figures, insights by severity with their
-    recommendations and evidence keys."""
+    change since the previous day, recommendations and evidence keys, then the problems
+    resolved since that day."""
     lines = [f"# {markdown_escape(board.name)}", ""]
     if context.get("as_of_label"):
         lines += [f"Figures as of {context['as_of_label']}.", ""]
@@ -99,7 +113,9 @@ def board_markdown(board: Any, context: Mapping[str, Any]) -> str:
             continue
         lines += [f"## {context['severity_label'][severity]}", ""]
         for insight in insights:
-            lines += [f"### {markdown_escape(insight['title'])}", ""]
+            change = change_label(insight)
+            mark = f" ({change})" if change else ""
+            lines += [f"### {markdown_escape(insight['title'])}{mark}", ""]
             lines += [markdown_escape(insight["message"]), ""]
             for tip in insight.get("recommendations") or []:
                 lines.append(f"- {markdown_escape(tip)}")
@@ -107,6 +123,12 @@ def board_markdown(board: Any, context: Mapping[str, Any]) -> str:
             if keys:
                 lines.append(f"- Evidence: {', '.join(keys)}")
             lines.append("")
+    if board.resolved:
+        lines += [f"## Resolved since {context['compared_with_label']}", ""]
+        for item in board.resolved:
+            sprint = f", {markdown_escape(item['sprint']['name'])}" if item.get("sprint") else ""
+            lines.append(f"- {markdown_escape(item['title'])} ({item['severity']}{sprint})")
+        lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
 

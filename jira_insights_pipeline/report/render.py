@@ -3,7 +3,8 @@
 `report_context` turns the insights (dicts of insight.schema.json) and each board's key figures
 (one per use case, from its home's `report.py`) into what the template shows: per board, the
 key figures with whether each crossed its rule,
-and the current insights from most to least severe with their evidence; then the values the
+and the current insights from most to least severe with their evidence and what changed since the
+previous day's feed (`change_label`), and the problems resolved since then; then the values the
 snapshot held that no figure could use (the data-quality table). `render_report` fills
 the template. Every text that came from Jira or the model is escaped by jinja2's autoescape.
 """
@@ -24,6 +25,8 @@ from jira_insights_pipeline.report.figures import Figure
 TEMPLATE = "insights.html.j2"
 SEVERITY_ORDER = ("error", "warning", "info")
 SEVERITY_LABEL = {"error": "Errors", "warning": "Warnings", "info": "Healthy"}
+# The words each `change` of an insight (insights/history.py) is shown with.
+CHANGE_LABEL = {"new": "new", "worse": "worse", "better": "better", "open": "still open"}
 
 
 @dataclass
@@ -33,6 +36,8 @@ class BoardSection:
     figures: list[Figure] = field(default_factory=list)
     charts: list[Chart] = field(default_factory=list)
     insights: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # The problems of the previous day's feed that are no longer raised (insights/history.py).
+    resolved: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def anchor(self) -> str:
@@ -49,6 +54,19 @@ def issue_url(site: str | None, issue_key: str) -> str | None:
     return f"{site.rstrip('/')}/browse/{quote(issue_key)}"
 
 
+def change_label(insight: Mapping[str, Any]) -> str | None:
+    """The words of an insight's change, or None when there is nothing worth saying: no
+    previous day to compare with, or a healthy finding that was healthy yesterday too."""
+    change = insight.get("change")
+    if change is None or (change == "open" and insight["severity"] == "info"):
+        return None
+    return CHANGE_LABEL[change]
+
+
+def _day_label(day: str | None) -> str | None:
+    return None if day is None else pd.Timestamp(day).strftime("%d %b %Y")
+
+
 def report_context(
     insights: Sequence[Mapping[str, Any]],
     board_names: Mapping[int, str],
@@ -59,19 +77,24 @@ def report_context(
     site: str | None,
     data_quality: Sequence[Mapping[str, Any]] = (),
     charts: Callable[[int], list[Chart]] = lambda board_id: [],
+    compared_with: str | None = None,
+    resolved: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """Everything the template shows, boards ordered by their most severe insight.
     `figures(board_id)` gives a board's key figures (one per use case that has one);
     `data_quality` the rows of `jira_data_quality`, the values left out of every figure;
     `charts(board_id)` a board's charts (inline SVG the template inserts unescaped: matplotlib
-    wrote every text in it as escaped XML)."""
+    wrote every text in it as escaped XML); `compared_with` the day of the feed the insights'
+    changes were judged against and `resolved` its problems no longer raised (the feed's)."""
     names = dict(board_names)
-    for insight in insights:
+    for insight in [*insights, *resolved]:
         names.setdefault(int(insight["board"]["id"]), str(insight["board"]["name"]))
     sections = {board_id: BoardSection(board_id, name) for board_id, name in sorted(names.items())}
     for insight in insights:
         section = sections[int(insight["board"]["id"])]
         section.insights.setdefault(insight["severity"], []).append(dict(insight))
+    for insight in resolved:
+        sections[int(insight["board"]["id"])].resolved.append(dict(insight))
     for section in sections.values():
         section.figures = figures(section.board_id)
         section.charts = charts(section.board_id)
@@ -99,11 +122,15 @@ def report_context(
         "severity_label": SEVERITY_LABEL,
         "use_case_label": dict(use_case_labels),
         "issue_url": lambda key: issue_url(site, key),
+        "change_label": change_label,
+        "compared_with": compared_with,
+        "compared_with_label": _day_label(compared_with),
         "data_quality": [dict(row) for row in data_quality],
     }
 
 
-def _environment() -> jinja2.Environment:
+def template_environment() -> jinja2.Environment:
+    """The templates' environment: the package's templates, autoescaped, strict."""
     return jinja2.Environment(
         loader=jinja2.PackageLoader("jira_insights_pipeline.report", "templates"),
         autoescape=jinja2.select_autoescape(["html", "j2"], default=True),
@@ -115,4 +142,4 @@ def _environment() -> jinja2.Environment:
 
 def render_report(context: Mapping[str, Any]) -> str:
     """The report page: one self-contained HTML file (inline CSS, no scripts)."""
-    return _environment().get_template(TEMPLATE).render(**context)
+    return template_environment().get_template(TEMPLATE).render(**context)

@@ -180,6 +180,7 @@ def _one(
         facts=facts,
         evidence=_evidence(tables, board_id),
         key_facts=("hygiene_score", "worst_problem", "issues_with_problems"),
+        per_sprint=HYGIENE.per_sprint,
     )
 
 
