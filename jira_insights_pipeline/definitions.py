@@ -9,6 +9,7 @@ import dagster as dg
 
 from jira_insights_pipeline.assets import raw, staging
 from jira_insights_pipeline.assets.checks import threshold_checks
+from jira_insights_pipeline.assets.digest import build_digest_asset
 from jira_insights_pipeline.assets.insights import build_insights_asset
 from jira_insights_pipeline.assets.publication import build_publication_asset
 from jira_insights_pipeline.assets.report import build_report_asset
@@ -55,14 +56,15 @@ DAILY_FRESHNESS = dg.FreshnessPolicy.time_window(
 
 def pipeline_assets() -> list[dg.AssetsDefinition]:
     """The lineage: raw scrape, staging, the sprint ledger, each use case's metric tables (from
-    the registry), the insights of every use case and the report, and last the publication,
-    which makes what a run wrote current."""
+    the registry), the insights of every use case, the report and the weekly digest, and last
+    the publication, which makes what a run wrote current."""
     every = use_cases()
     written = [
         *dg.load_assets_from_modules([raw, staging, sprint_ledger]),
         *(asset for use_case in every for asset in use_case.assets),
         build_insights_asset(every),
         build_report_asset(every),
+        build_digest_asset(every),
     ]
     upstream = [key for asset in written for key in asset.keys]
     return [*written, build_publication_asset(upstream)]

@@ -33,6 +33,11 @@ def no_charts(board_id: int, tables: MetricTables, thresholds: Any) -> list[Char
     return []
 
 
+def no_trends(board_id: int, tables: MetricTables, thresholds: Any) -> list[str]:
+    """The default of a use case that adds no trend line to the weekly digest."""
+    return []
+
+
 @dataclass(frozen=True)
 class Wording:
     """How one use case's insights are worded: the sentence plans the model chooses among, the
@@ -65,6 +70,8 @@ class UseCase:
     report_figure: Callable[[int, MetricTables, Any], Figure | None]
     # The charts of one board, drawn from the same report tables (report/charts.py).
     report_charts: Callable[[int, MetricTables, Any], list[Chart]] = no_charts
+    # Lines of one board's weekly digest on how its figure moved, from the same report tables.
+    digest_trends: Callable[[int, MetricTables, Any], list[str]] = no_trends
     # Rebuilt by the hourly run: its figures can change within a day and its alerts must follow.
     hourly: bool = False
 

@@ -26,13 +26,16 @@ from jira_insights_pipeline.automation.schedules import (
     HOURLY_SCHEDULE,
     PIPELINE_TAG,
     TIMEZONE_ENV,
+    WEEKLY_CRON_ENV,
+    WEEKLY_JOB,
+    WEEKLY_SCHEDULE,
     AutomationSettingsError,
     ScheduleSettings,
 )
 from jira_insights_pipeline.definitions import build_definitions
 
 ROOT = Path(__file__).resolve().parents[1]
-SCHEDULE_VARS = (DAILY_CRON_ENV, HOURLY_CRON_ENV, TIMEZONE_ENV, AUTOMATION_ENV)
+SCHEDULE_VARS = (DAILY_CRON_ENV, HOURLY_CRON_ENV, WEEKLY_CRON_ENV, TIMEZONE_ENV, AUTOMATION_ENV)
 
 
 @pytest.fixture
@@ -94,7 +97,7 @@ def test_hourly_schedule_skips_while_a_refresh_is_running(defs: dg.Definitions) 
         assert isinstance(schedule(dg.build_schedule_context(instance=instance)), dg.RunRequest)
 
 
-def test_daily_job_selects_everything_and_hourly_only_the_alert_tables(
+def test_daily_job_selects_all_but_the_digest_and_hourly_only_the_alert_tables(
     defs: dg.Definitions,
 ) -> None:
     graph = defs.resolve_asset_graph()
@@ -103,7 +106,12 @@ def test_daily_job_selects_everything_and_hourly_only_the_alert_tables(
     hourly = defs.resolve_job_def(HOURLY_JOB)
     daily_keys = {key.to_user_string() for key in daily.asset_layer.selected_asset_keys}
     hourly_keys = {key.to_user_string() for key in hourly.asset_layer.selected_asset_keys}
-    assert daily_keys == every
+    assert daily_keys == every - {"weekly_digest"}  # the weekly schedule's
+    weekly = defs.resolve_job_def(WEEKLY_JOB)
+    assert {key.to_user_string() for key in weekly.asset_layer.selected_asset_keys} == {
+        "weekly_digest",
+        "publication",
+    }
     assert {"raw_jira_scrape", "insights_report", "sprint_velocity", "cycle_times"} <= daily_keys
     staging = {
         s.key.to_user_string() for s in defs.resolve_all_asset_specs() if s.group_name == "staging"
@@ -157,6 +165,7 @@ def test_environment_sets_times_zone_and_switch() -> None:
     [
         (DAILY_CRON_ENV, "at eight", "not a cron string"),
         (HOURLY_CRON_ENV, "61 * * * *", "not a cron string"),
+        (WEEKLY_CRON_ENV, "on mondays", "not a cron string"),
         (TIMEZONE_ENV, "Mars/Olympus", "not an IANA time zone"),
         (AUTOMATION_ENV, "maybe", "use 'running'"),
     ],
@@ -170,11 +179,23 @@ def test_a_bad_value_stops_loading_and_names_the_variable(
     assert repr(value) in str(caught.value)
 
 
+def test_the_weekly_digest_fires_on_monday_at_eight_unless_configured(
+    defs: dg.Definitions,
+) -> None:
+    schedule = defs.resolve_schedule_def(WEEKLY_SCHEDULE)
+    assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 8 * * 1", "UTC")
+    assert schedule.job_name == WEEKLY_JOB
+    settings = ScheduleSettings.from_env(
+        {WEEKLY_CRON_ENV: "30 7 * * 5", TIMEZONE_ENV: "Europe/Berlin"}
+    )
+    assert (settings.weekly_cron, settings.timezone) == ("30 7 * * 5", "Europe/Berlin")
+
+
 def test_blank_values_fall_back_to_the_defaults() -> None:
     assert ScheduleSettings.from_env({DAILY_CRON_ENV: " ", TIMEZONE_ENV: ""}) == ScheduleSettings()
 
 
-def test_the_cli_lists_both_schedules_and_the_alert_sensors(tmp_path: Path) -> None:
+def test_the_cli_lists_the_three_schedules_and_the_alert_sensors(tmp_path: Path) -> None:
     """`dagster definitions validate` accepts the workspace (tests/test_definitions.py); `dg list
     defs` is the command that lists what it holds."""
     bin_dir = Path(sys.executable).parent
@@ -191,6 +212,7 @@ def test_the_cli_lists_both_schedules_and_the_alert_sensors(tmp_path: Path) -> N
     assert {(s["name"], s["cron_schedule"]) for s in listed["schedules"]} == {
         (DAILY_SCHEDULE, "0 8 * * *"),
         (HOURLY_SCHEDULE, "30 * * * *"),
+        (WEEKLY_SCHEDULE, "0 8 * * 1"),
     }
     assert {s["name"] for s in listed["sensors"]} == {
         "metric_threshold_alerts",

@@ -55,9 +55,11 @@ def test_a_good_run_publishes_everything_and_leaves_no_draft(published_sample: P
     pointer = json.loads(folder.raw_pointer.read_text(encoding="utf-8"))
     assert published[2] == pointer["snapshot_dir"]
     assert published[0] >= 20  # every staging, sprint and metric table
-    # Six use cases' insight files, the feed, the report and its exports (insights.csv,
-    # insights.json and one Markdown summary per board of the four).
-    assert published[1] == 8 + 2 + 4
+    # Six use cases' insight files, the feed, the report, the feed's copy for its day
+    # (insights/history/), the report's exports (insights.csv, insights.json and one
+    # Markdown summary per board of the four) and the week's digest (.md, .html, .json).
+    assert published[1] == 8 + 1 + 2 + 4 + 3
+    assert [path.name for path in folder.insights_history.iterdir()] == ["2026-11-20.json"]
     assert folder.report.is_file() and folder.insights_feed.is_file()
     exports = sorted(path.name for path in folder.report.parent.iterdir())
     assert exports == [
@@ -68,6 +70,9 @@ def test_a_good_run_publishes_everything_and_leaves_no_draft(published_sample: P
         "insights.csv",
         "insights.html",
         "insights.json",
+        "weekly-2026-W47.html",
+        "weekly-2026-W47.json",
+        "weekly-2026-W47.md",
     ]
 
 

@@ -33,8 +33,9 @@ from jsonschema.protocols import Validator
 from jira_insights_pipeline.automation.crossings import alert_types
 from jira_insights_pipeline.automation.records import (
     ALERT_SCHEMA_VERSION,
-    FEED_RECORD_ALERT,
+    DELIVERED_RECORDS,
     FEED_RECORD_DELIVERY_FAILED,
+    FEED_RECORD_DIGEST,
 )
 from jira_insights_pipeline.data_folder import DataFolder
 from jira_insights_pipeline.jsonschemas import instance_location, packaged_schema, schema_validator
@@ -150,16 +151,18 @@ class AlertFeed:
             return None
 
     def alert_ids(self) -> set[str]:
+        """The ids of every alert and digest in the feed."""
         lines, _ = self.read_from(0)
         return {
             line.record["alert_id"]
             for line in lines
-            if line.record.get("record") == FEED_RECORD_ALERT
+            if line.record.get("record") in DELIVERED_RECORDS
         }
 
     def append(self, records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-        """Append records that follow the schema; an alert whose id is already in the feed is
-        skipped (a tick re-run after a crash appends nothing twice). Returns what was written."""
+        """Append records that follow the schema; an alert or digest whose id is already in the
+        feed is skipped (a tick re-run after a crash, or a digest seen again after a restart,
+        appends nothing twice). Returns what was written."""
         for record in records:
             validate_record(record)
         written: list[dict[str, Any]] = []
@@ -167,7 +170,7 @@ class AlertFeed:
             known = self.alert_ids()
             with open(self.path, "a", encoding="utf-8") as handle:
                 for record in records:
-                    if record["record"] == FEED_RECORD_ALERT and record["alert_id"] in known:
+                    if record["record"] in DELIVERED_RECORDS and record["alert_id"] in known:
                         continue
                     handle.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
                     known.add(record["alert_id"])
@@ -259,9 +262,33 @@ def slack_payload(alert: Mapping[str, Any]) -> dict[str, Any]:
     return {"text": _slack_escape(text)[:3000], "blocks": blocks}
 
 
-def webhook_payload(webhook: Webhook, alert: Mapping[str, Any]) -> dict[str, Any]:
+def slack_digest_payload(digest: Mapping[str, Any]) -> dict[str, Any]:
+    """A Slack message of one board's weekly digest: a header, its lines as Block Kit sections
+    (each within Slack's 3000-character limit), and the links."""
+    heading = _slack_escape(digest["title"])
+    body = "\n".join(_slack_escape(line) for line in digest["lines"])
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": digest["title"][:150]}},
+    ]
+    for start in range(0, len(body), 2900):
+        blocks.append(
+            {"type": "section", "text": {"type": "mrkdwn", "text": body[start : start + 2900]}}
+        )
+    links = (
+        f"<{digest['report_url']}|Open the report> · <{digest['digest_url']}|The digest> · "
+        f"`{digest['alert_id']}`"
+    )
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": links}]})
+    return {"text": f"{heading}: {digest['attention']} need attention"[:3000], "blocks": blocks}
+
+
+def webhook_payload(webhook: Webhook, record: Mapping[str, Any]) -> dict[str, Any]:
     """What `webhook` receives: the Slack message, or the feed record itself."""
-    return slack_payload(alert) if webhook.kind == "slack" else dict(alert)
+    if webhook.kind != "slack":
+        return dict(record)
+    if record["record"] == FEED_RECORD_DIGEST:
+        return slack_digest_payload(record)
+    return slack_payload(record)
 
 
 @dataclass(frozen=True)
@@ -358,7 +385,7 @@ def deliver(
     lines, end_offset = feed.read_from(feed_offset)
     queue = [dict(item) for item in pending]
     for line in lines:
-        if line.record.get("record") != FEED_RECORD_ALERT:
+        if line.record.get("record") not in DELIVERED_RECORDS:
             continue
         for webhook in webhooks:
             queue.append(

@@ -1,10 +1,11 @@
 """What an alert says: the feed line of a threshold crossing (worded by its matching insight
-when there is one) and of a failed scheduled run (docs/alerts.md, alert.schema.json)."""
+when there is one), of a failed scheduled run, and of one board's weekly digest (docs/alerts.md,
+alert.schema.json)."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,9 @@ from jira_insights_pipeline.rules import Severity
 
 ALERT_SCHEMA_VERSION = "1.0"
 FEED_RECORD_ALERT = "alert"
+FEED_RECORD_DIGEST = "digest"
+# The feed lines that are delivered to the webhooks (and appended once, by their id).
+DELIVERED_RECORDS = frozenset({FEED_RECORD_ALERT, FEED_RECORD_DIGEST})
 FEED_RECORD_DELIVERY_FAILED = "delivery_failed"
 RUN_FAILURE_SEVERITY: Severity = "error"
 
@@ -44,6 +48,10 @@ class AlertLinks:
 
     def board_report_url(self, board_id: int | None) -> str:
         return self.report_url if board_id is None else f"{self.report_url}#board-{board_id}"
+
+    def beside_report(self, name: str) -> str:
+        """The URL of the file `name` in the report's folder (the weekly digests)."""
+        return f"{self.report_url.rsplit('/', 1)[0]}/{name}"
 
 
 def alert_id(*parts: object) -> str:
@@ -164,6 +172,35 @@ def run_failure_record(
             ],
         },
     }
+
+
+def digest_records(
+    digest: Mapping[str, Any],
+    lines_of: Callable[[Mapping[str, Any], Mapping[str, Any]], list[str]],
+    links: AlertLinks,
+    digest_url: str,
+    raised_at: str,
+) -> list[dict[str, Any]]:
+    """The feed lines of a weekly digest (report/digest.py): one per board, each delivered once
+    by its id (`digest-<ISO week>-board-<id>`). `lines_of(digest, board)` words a board."""
+    return [
+        {
+            "record": FEED_RECORD_DIGEST,
+            "schema_version": ALERT_SCHEMA_VERSION,
+            "alert_id": board["digest_id"],
+            "week": digest["week"],
+            "board": dict(board["board"]),
+            "as_of": digest["as_of"],
+            "compared_with": digest["compared_with"],
+            "title": f"Weekly digest {digest['week']}: {board['board']['name']}",
+            "lines": list(lines_of(digest, board)),
+            "attention": len(board["attention"]),
+            "report_url": links.board_report_url(board["board"]["id"]),
+            "digest_url": f"{digest_url}#board-{board['board']['id']}",
+            "raised_at": raised_at,
+        }
+        for board in digest["boards"]
+    ]
 
 
 def first_error_line(text: str, limit: int = 500) -> str:

@@ -1,10 +1,13 @@
-"""The daily and hourly schedules, their jobs, and everything automation adds to `Definitions`.
+"""The daily, hourly and weekly schedules, their jobs, and everything automation adds to
+`Definitions`.
 
 Daily (08:00 UTC by default): a full refresh of the raw data, then every staging and metric
 table, every insight and the report, and yesterday's partition of the history tables (the day
 that has just ended; `partitions.py`). Hourly (at half past, by default): an incremental refresh
 (`raw_jira_scrape` with `full_refresh: false`), then only the tables the alerts read often (team
 health, sprint commitments and scope changes, defect leakage), the insights and the report.
+Weekly (Monday 08:00 UTC by default): the weekly digest, from what the last daily run published
+(`assets/digest.py`); the alert sensor posts it.
 
 Cron strings and the time zone are plain values when `Definitions` is built, unlike resource
 settings (which Dagster resolves from a `dg.EnvVar` at launch), because Dagster's scheduler needs
@@ -21,10 +24,11 @@ import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import dagster as dg
 
+from jira_insights_pipeline.assets.digest import DIGEST_ASSET
 from jira_insights_pipeline.assets.publication import PUBLICATION_ASSET
 from jira_insights_pipeline.assets.raw import RawScrapeConfig
 from jira_insights_pipeline.automation.run_status import (
@@ -41,13 +45,16 @@ from jira_insights_pipeline.registry import use_cases
 
 DAILY_CRON_ENV = "JIRA_INSIGHTS_DAILY_CRON"
 HOURLY_CRON_ENV = "JIRA_INSIGHTS_HOURLY_CRON"
+WEEKLY_CRON_ENV = "JIRA_INSIGHTS_WEEKLY_CRON"
 TIMEZONE_ENV = "JIRA_INSIGHTS_TIMEZONE"
 AUTOMATION_ENV = "JIRA_INSIGHTS_AUTOMATION"
 
 DAILY_JOB = "daily_refresh_job"
 HOURLY_JOB = "hourly_refresh_job"
+WEEKLY_JOB = "weekly_digest_job"
 DAILY_SCHEDULE = "daily_full_refresh"
 HOURLY_SCHEDULE = "hourly_incremental_refresh"
+WEEKLY_SCHEDULE = "weekly_digest"
 REFRESH_TAG = "jira_insights/refresh"
 # One tag on every pipeline run, for a run-queue limit (README: "Running on its own").
 PIPELINE_TAG = "jira_insights/pipeline"
@@ -70,6 +77,7 @@ class ScheduleSettings:
 
     daily_cron: str = "0 8 * * *"
     hourly_cron: str = "30 * * * *"
+    weekly_cron: str = "0 8 * * 1"
     timezone: str = "UTC"
     running: bool = False
 
@@ -78,9 +86,11 @@ class ScheduleSettings:
         defaults = cls()
         daily = environ.get(DAILY_CRON_ENV, "").strip() or defaults.daily_cron
         hourly = environ.get(HOURLY_CRON_ENV, "").strip() or defaults.hourly_cron
+        weekly = environ.get(WEEKLY_CRON_ENV, "").strip() or defaults.weekly_cron
         timezone = environ.get(TIMEZONE_ENV, "").strip() or defaults.timezone
         _check_cron(DAILY_CRON_ENV, daily, DAILY_SCHEDULE, DAILY_JOB, defaults.daily_cron)
         _check_cron(HOURLY_CRON_ENV, hourly, HOURLY_SCHEDULE, HOURLY_JOB, defaults.hourly_cron)
+        _check_cron(WEEKLY_CRON_ENV, weekly, WEEKLY_SCHEDULE, WEEKLY_JOB, defaults.weekly_cron)
         try:
             zoneinfo.ZoneInfo(timezone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -94,7 +104,7 @@ class ScheduleSettings:
                 f"{AUTOMATION_ENV}={switch!r}: use 'running' (schedules and sensors start "
                 "switched on) or 'stopped' (switch them on in the Dagster UI)."
             )
-        return cls(daily, hourly, timezone, switch == "running")
+        return cls(daily, hourly, weekly, timezone, switch == "running")
 
 
 def _check_cron(variable: str, value: str, schedule: str, job: str, default: str) -> None:
@@ -117,8 +127,13 @@ def raw_scrape_config(full_refresh: bool) -> dg.RunConfig:
 
 
 def daily_selection() -> dg.AssetSelection:
-    """Everything: raw, staging, metrics, insights, report."""
-    return dg.AssetSelection.all()
+    """Everything but the weekly digest: raw, staging, metrics, history, insights, report."""
+    return dg.AssetSelection.all() - dg.AssetSelection.assets(DIGEST_ASSET)
+
+
+def weekly_selection() -> dg.AssetSelection:
+    """The digest, from what the last daily run published, and the publication."""
+    return dg.AssetSelection.assets(DIGEST_ASSET, PUBLICATION_ASSET)
 
 
 def hourly_tables() -> tuple[str, ...]:
@@ -149,7 +164,13 @@ def hourly_selection() -> dg.AssetSelection:
     )
 
 
-def build_jobs() -> tuple[dg.UnresolvedAssetJobDefinition, dg.UnresolvedAssetJobDefinition]:
+class Jobs(NamedTuple):
+    daily: dg.UnresolvedAssetJobDefinition
+    hourly: dg.UnresolvedAssetJobDefinition
+    weekly: dg.UnresolvedAssetJobDefinition
+
+
+def build_jobs() -> Jobs:
     daily = dg.define_asset_job(
         DAILY_JOB,
         selection=daily_selection(),
@@ -175,7 +196,14 @@ def build_jobs() -> tuple[dg.UnresolvedAssetJobDefinition, dg.UnresolvedAssetJob
         },
         config=raw_scrape_config(full_refresh=False),
     )
-    return daily, hourly
+    weekly = dg.define_asset_job(
+        WEEKLY_JOB,
+        selection=weekly_selection(),
+        description="The weekly digest of every board, from what the last daily run published; "
+        "the alert sensor posts it to the webhooks once per board and week.",
+        tags={PIPELINE_TAG: "digest"},
+    )
+    return Jobs(daily, hourly, weekly)
 
 
 def last_complete_day(at: datetime) -> str:
@@ -195,16 +223,12 @@ def _status(settings: ScheduleSettings) -> dg.DefaultScheduleStatus:
     )
 
 
-def build_schedules(
-    settings: ScheduleSettings,
-    daily_job: dg.UnresolvedAssetJobDefinition,
-    hourly_job: dg.UnresolvedAssetJobDefinition,
-) -> list[dg.ScheduleDefinition]:
+def build_schedules(settings: ScheduleSettings, jobs: Jobs) -> list[dg.ScheduleDefinition]:
     @dg.schedule(
         name=DAILY_SCHEDULE,
         cron_schedule=settings.daily_cron,
         execution_timezone=settings.timezone,
-        job=daily_job,
+        job=jobs.daily,
         default_status=_status(settings),
         description=f"Full refresh at {settings.daily_cron!r} ({settings.timezone}), adding "
         f"the history's partition of the last full UTC day; {DAILY_CRON_ENV} and "
@@ -220,7 +244,7 @@ def build_schedules(
         name=HOURLY_SCHEDULE,
         cron_schedule=settings.hourly_cron,
         execution_timezone=settings.timezone,
-        job=hourly_job,
+        job=jobs.hourly,
         default_status=_status(settings),
         description=f"Incremental refresh at {settings.hourly_cron!r} ({settings.timezone}); "
         f"skipped while another refresh is queued or running. {HOURLY_CRON_ENV} changes it.",
@@ -238,7 +262,16 @@ def build_schedules(
             )
         return dg.RunRequest(run_config=raw_scrape_config(full_refresh=False))
 
-    return [daily, hourly]
+    weekly = dg.ScheduleDefinition(
+        name=WEEKLY_SCHEDULE,
+        cron_schedule=settings.weekly_cron,
+        execution_timezone=settings.timezone,
+        job=jobs.weekly,
+        default_status=_status(settings),
+        description=f"The weekly digest at {settings.weekly_cron!r} ({settings.timezone}); "
+        f"{WEEKLY_CRON_ENV} changes it.",
+    )
+    return [daily, hourly, weekly]
 
 
 @dataclass(frozen=True)
@@ -254,13 +287,13 @@ class Automation:
 def automation_from_env(environ: Mapping[str, str] | None = None) -> Automation:
     """Schedules, sensors and jobs configured from the environment (see module docstring)."""
     settings = ScheduleSettings.from_env(os.environ if environ is None else environ)
-    daily_job, hourly_job = build_jobs()
+    jobs = build_jobs()
     sensor_status = (
         dg.DefaultSensorStatus.RUNNING if settings.running else dg.DefaultSensorStatus.STOPPED
     )
     return Automation(
-        jobs=[daily_job, hourly_job],
-        schedules=build_schedules(settings, daily_job, hourly_job),
+        jobs=list(jobs),
+        schedules=build_schedules(settings, jobs),
         sensors=[
             build_threshold_alert_sensor(sensor_status),
             build_run_failure_sensor(sensor_status),

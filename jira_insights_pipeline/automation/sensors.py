@@ -9,6 +9,9 @@ with the matching insight's title and message, appends them to the feed and deli
 new alerts to the webhooks. Its cursor holds the dedup state and the pending deliveries, so a
 restart neither repeats nor drops an alert.
 
+Each tick also appends the newest published weekly digest (one line per board, each id once)
+and delivers it with the alerts, with the same retries.
+
 `scheduled_run_failure_alerts` appends an alert to the feed when a run started by a schedule
 fails, naming the failed steps and their errors; the threshold sensor's next tick delivers it.
 """
@@ -41,12 +44,14 @@ from jira_insights_pipeline.automation.records import (
     AlertSource,
     FailedStep,
     alert_record,
+    digest_records,
     matching_insight,
     run_failure_record,
 )
 from jira_insights_pipeline.automation.settings import AlertSettings
 from jira_insights_pipeline.data_folder import DataFolder
 from jira_insights_pipeline.registry import Thresholds
+from jira_insights_pipeline.report.digest import board_lines, digest_file_stem, latest_digest
 from jira_insights_pipeline.resources.io_managers import warehouse_connection
 from jira_insights_pipeline.resources.settings import PipelineSettings
 
@@ -153,6 +158,22 @@ def load_insights(folder: DataFolder) -> list[dict[str, Any]]:
         except (OSError, json.JSONDecodeError, AttributeError):
             continue  # a file being rewritten: the alert falls back to the table's wording
     return insights
+
+
+def weekly_digest_records(
+    folder: DataFolder, alert_settings: AlertSettings
+) -> list[dict[str, Any]]:
+    """The feed lines of the newest published weekly digest, one per board. The feed appends
+    each id once, so a digest is posted once per board and week, across restarts; older weeks
+    are never posted late."""
+    digest = latest_digest(folder.report.parent)
+    if digest is None:
+        return []
+    links = alert_settings.links(folder.root)
+    name = f"{digest_file_stem(digest['week'])}.html"
+    return digest_records(
+        digest, board_lines, links, links.beside_report(name), datetime.now(tz=UTC).isoformat()
+    )
 
 
 @dataclass
@@ -262,11 +283,14 @@ def evaluate_threshold_alerts(
     elif ready:
         summary.problems.append(f"no warehouse at {pipeline_settings.warehouse_path}")
 
+    records += weekly_digest_records(pipeline_settings.folder, alert_settings)
     feed = AlertFeed(feed_path(data_dir))
     if state.feed_offset is None:
         state.feed_offset = feed.size()  # never send history that predates this sensor
     written = feed.append(records)
-    summary.raised = [f"{record['type']} {record['title']!r}" for record in written]
+    summary.raised = [
+        f"{record.get('type', record['record'])} {record['title']!r}" for record in written
+    ]
 
     with requests.Session() as session:
         report = deliver(

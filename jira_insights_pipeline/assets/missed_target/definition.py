@@ -12,6 +12,7 @@ from jira_insights_pipeline.assets.missed_target.facts import missed_target_fact
 from jira_insights_pipeline.assets.missed_target.report import (
     missed_target_charts,
     missed_target_figure,
+    missed_target_trends,
 )
 from jira_insights_pipeline.assets.missed_target.rules import MISSED_TARGET
 from jira_insights_pipeline.assets.missed_target.wording import WORDING
@@ -39,5 +40,6 @@ USE_CASE = UseCase(
     report_inputs=("sprint_targets",),
     report_figure=missed_target_figure,
     report_charts=missed_target_charts,
+    digest_trends=missed_target_trends,
     hourly=True,
 )

@@ -47,3 +47,25 @@ def missed_target_charts(
             y_format="{:.0%}",
         )
     ]
+
+
+# The weekly digest lists this many of the last closed sprints.
+DIGEST_SPRINTS = 4
+
+
+def missed_target_trends(
+    board_id: int, tables: MetricTables, thresholds: MissedTargetThresholds
+) -> list[str]:
+    """The completion rates of the board's last closed sprints, oldest first, for the digest."""
+    board = board_series(tables["sprint_targets"], board_id, "completion_rate", "sprint_id")
+    if board.empty:
+        return []
+    last = board.tail(DIGEST_SPRINTS)
+    rates = ", ".join(
+        f"{name} {percent(rate)}"
+        for name, rate in zip(last["sprint_name"], last["completion_rate"], strict=True)
+    )
+    return [
+        f"Completion over the last {len(last)} closed sprints: {rates} "
+        f"(target {thresholds.completion_rate_min:.0%})."
+    ]
