@@ -115,7 +115,7 @@ def test_jira_text_stays_text_in_the_digest() -> None:
     assert "\\<script\\>" in markdown and "\\*bold\\*" in markdown
     # With no feed from a week before, the digest says so instead of calling everything new.
     assert digest["compared_with"] is None and digest["boards"][0]["new"] == []
-    assert "no feed from then to compare" in markdown
+    assert "No feed from a week before to compare with yet" in markdown
 
 
 def _as_of(data_dir: Path, instant: str) -> dict[str, Any]:

@@ -110,9 +110,21 @@ def build_digest(
     }
 
 
+# Said instead of "new" and "resolved" when there is no feed from a week before.
+NOTHING_TO_COMPARE = (
+    "No feed from a week before to compare with yet, so nothing is marked new or resolved."
+)
+
+
 def _since(document: Mapping[str, Any]) -> str:
-    compared = document["compared_with"]
-    return f"since {compared}" if compared else "since last week (no feed from then to compare)"
+    return f"since {document['compared_with']}"
+
+
+def comparison_note(document: Mapping[str, Any]) -> str:
+    """What the digest compares with, in one sentence."""
+    if document["compared_with"] is None:
+        return NOTHING_TO_COMPARE
+    return f"New and resolved are {_since(document)}, the feed of a week before."
 
 
 def board_lines(document: Mapping[str, Any], board: Mapping[str, Any]) -> list[str]:
@@ -138,7 +150,7 @@ def board_lines(document: Mapping[str, Any], board: Mapping[str, Any]) -> list[s
             + ("; ".join(resolved_titles) if resolved_titles else "none")
         )
     else:
-        lines.append(f"Changes: {_since(document)}.")
+        lines.append(NOTHING_TO_COMPARE)
     return lines
 
 
@@ -146,7 +158,7 @@ def digest_markdown(document: Mapping[str, Any]) -> str:
     """The digest as Markdown, one section per board, ready to paste into a retrospective."""
     blocks = [
         f"# Weekly digest {document['week']}",
-        f"As of {document['as_of']}; changes {_since(document)}.",
+        f"As of {document['as_of']}. {comparison_note(document)}",
     ]
     for board in document["boards"]:
         blocks.append(f"## {markdown_escape(board['board']['name'])}")
@@ -161,10 +173,12 @@ def digest_markdown(document: Mapping[str, Any]) -> str:
 
 def digest_html(document: Mapping[str, Any]) -> str:
     """The digest as one self-contained HTML page (every Jira and model text autoescaped)."""
-    return (
-        template_environment()
-        .get_template(DIGEST_TEMPLATE)
-        .render(**document, since=_since(document), report_page=REPORT_PAGE)
+    template = template_environment().get_template(DIGEST_TEMPLATE)
+    return template.render(
+        **document,
+        since=_since(document),
+        comparison=comparison_note(document),
+        report_page=REPORT_PAGE,
     )
 
 
