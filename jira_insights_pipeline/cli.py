@@ -19,7 +19,6 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 
 from jira_insights_pipeline.data_folder import DATA_DIR_ENV, DataFolder
 from jira_insights_pipeline.raw_store import latest_folder
@@ -117,9 +116,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.days < 1:
             print("--days takes a number of days, 1 or more.", file=sys.stderr)
             return 2
-        from jira_insights_pipeline.partitions import last_days
+        from jira_insights_pipeline.partitions import history_range
 
-        first, last = last_days(data_day(Path(args.data_dir), os.environ), args.days)
+        try:
+            first, last, note = history_range(data_day(Path(args.data_dir), os.environ), args.days)
+        except ValueError as error:
+            print(error, file=sys.stderr)
+            return 2
+        if note:
+            print(note, file=sys.stderr)
         print(last if args.last_day else f"{first}...{last}")
         return 0
     if args.command == "browser-login":
@@ -128,31 +133,24 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def data_day(data_dir: Path, environ: Mapping[str, str]) -> date:
-    """The UTC day the pipeline's figures are as of: JIRA_INSIGHTS_AS_OF when set, else the
-    day of the published snapshot, else (nothing published yet) the bundled sample's day when
-    the sample is the source, else the last day that has ended."""
-    override = environ.get(AS_OF_ENV, "").strip()
-    if override:
-        instant = pd.Timestamp(override)
-        return (instant if instant.tzinfo is None else instant.tz_convert("UTC")).date()
-    database = DataFolder(data_dir).warehouse
-    if database.is_file():
-        with duckdb.connect(str(database), read_only=True) as connection:
-            found = connection.execute(
-                "select count(*) from duckdb_tables() where schema_name = 'jira' "
-                "and table_name = 'jira_snapshot'"
-            ).fetchone()
-            if found and found[0]:
-                row = connection.execute(
-                    "select max(exported_at) from jira.jira_snapshot"
-                ).fetchone()
-                if row and row[0] is not None:
-                    return pd.Timestamp(row[0]).tz_convert("UTC").date()
-    if environ.get("JIRA_SOURCE", "sample").strip() in ("", "sample"):
+    """The UTC day the pipeline's figures are as of, as the pipeline resolves it
+    (`resolve_as_of`): JIRA_INSIGHTS_AS_OF when set, else the published snapshot's export time,
+    else (nothing published yet) the bundled sample's when the sample is the source, else
+    yesterday's."""
+    from jira_insights_pipeline.metrics.timeline import resolve_as_of
+    from jira_insights_pipeline.resources.io_managers import read_table
+
+    override = environ.get(AS_OF_ENV, "").strip() or None
+    snapshot = read_table(DataFolder(data_dir).warehouse, "jira", "jira_snapshot")
+    if snapshot is not None and not snapshot.empty:
+        exported_at = snapshot["exported_at"].iloc[0]
+    elif environ.get("JIRA_SOURCE", "sample").strip() in ("", "sample"):
         from jira_insights_pipeline.sample.generator import EXPORTED_AT
 
-        return EXPORTED_AT.date()
-    return datetime.now(tz=UTC).date() - timedelta(days=1)
+        exported_at = EXPORTED_AT
+    else:
+        exported_at = datetime.now(tz=UTC) - timedelta(days=1)
+    return resolve_as_of(exported_at, override).date()
 
 
 def _browser_login() -> int:

@@ -55,13 +55,14 @@ DAILY_FRESHNESS = dg.FreshnessPolicy.time_window(
 
 
 def pipeline_assets() -> list[dg.AssetsDefinition]:
-    """The lineage: raw scrape, staging, the sprint ledger, each use case's metric tables (from
-    the registry), the insights of every use case, the report and the weekly digest, and last
-    the publication, which makes what a run wrote current."""
+    """The lineage: raw scrape, staging, the sprint ledger, each use case's metric tables and
+    daily history tables (from the registry), the insights of every use case, the report and
+    the weekly digest, and last the publication, which makes what a run wrote current."""
     every = use_cases()
     written = [
         *dg.load_assets_from_modules([raw, staging, sprint_ledger]),
         *(asset for use_case in every for asset in use_case.assets),
+        *(asset for use_case in every for asset in use_case.history_assets),
         build_insights_asset(every),
         build_report_asset(every),
         build_digest_asset(every),

@@ -24,6 +24,10 @@ HISTORY_START_ENV = "JIRA_INSIGHTS_HISTORY_START"
 DEFAULT_HISTORY_START = "2025-01-01"
 # The partition key's column in every history table: the day, YYYY-MM-DD.
 PARTITION_COLUMN = "date"
+# Output metadata of a history asset: the last day it could figure (empty: none). The warehouse
+# records only the requested days up to it as written, so a day the snapshot cannot know keeps
+# whatever an earlier run stored for it.
+FIGURED_THROUGH = "figured_through"
 ONE_DAY = pd.Timedelta(days=1)
 # A day's end: its last instant, so that the "as of" instant still falls on the day.
 LAST_INSTANT = ONE_DAY - pd.Timedelta(microseconds=1)
@@ -94,3 +98,25 @@ def last_days(end: date, count: int) -> tuple[str, str]:
         raise ValueError(f"A history range holds at least one day, not {count}.")
     first = end - pd.Timedelta(days=count - 1).to_pytimedelta()
     return first.isoformat(), end.isoformat()
+
+
+def history_range(data_day: date, count: int) -> tuple[str, str, str | None]:
+    """The partition keys of the last `count` days ending on `data_day`, kept within the
+    partitions that exist (from the history start to the last full UTC day), and a note saying
+    what was cut, if anything."""
+    first, last = last_days(data_day, count)
+    newest = DAILY_HISTORY.get_last_partition_key()
+    oldest = DAILY_HISTORY.get_first_partition_key()
+    if newest is None or oldest is None or data_day.isoformat() < oldest:
+        raise ValueError(
+            f"No history day exists up to {data_day.isoformat()}: the history starts on "
+            f"{DAILY_HISTORY.start.date().isoformat()} ({HISTORY_START_ENV})."
+        )
+    notes = []
+    if last > newest:
+        notes.append(f"{last} has not ended yet, so the range ends on {newest}")
+        last = newest
+    if first < oldest:
+        notes.append(f"the history starts on {oldest} ({HISTORY_START_ENV})")
+        first = oldest
+    return first, last, ("; ".join(notes) + ".") if notes else None

@@ -174,6 +174,21 @@ def publish_tables(
     return tuple(f"{schema}.{table}" for schema, table in tables)
 
 
+def published_data_time(folder: DataFolder) -> datetime | None:
+    """How new the published data is: the newest snapshot time in `pipeline.publications`,
+    or None when nothing was published yet."""
+    if not folder.warehouse.is_file():
+        return None
+    with warehouse_connection(folder.warehouse, read_only=True) as db:
+        schema, table = PUBLICATIONS_TABLE.split(".")
+        if not _holds_table(db, schema, table):
+            return None
+        row = db.execute(
+            f"select max(snapshot_run_started_at) from {PUBLICATIONS_TABLE}"
+        ).fetchone()
+    return None if row is None or row[0] is None else row[0]
+
+
 def _holds_table(db: DuckDBPyConnection, schema: str, table: str) -> bool:
     found = db.execute(
         "select count(*) from duckdb_tables() where database_name = current_database() "

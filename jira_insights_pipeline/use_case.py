@@ -74,6 +74,9 @@ class UseCase:
     digest_trends: Callable[[int, MetricTables, Any], list[str]] = no_trends
     # Rebuilt by the hourly run: its figures can change within a day and its alerts must follow.
     hourly: bool = False
+    # Its daily-partitioned history tables (partitions.py): the same figures as of each day's
+    # end, for trends. Apart from `assets`, whose tables are as of the snapshot.
+    history_assets: Sequence[dg.AssetsDefinition] = ()
 
     @property
     def insight_asset(self) -> str:

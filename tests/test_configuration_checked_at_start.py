@@ -18,9 +18,12 @@ from pathlib import Path
 
 import pytest
 
+from jira_insights_pipeline.sample.generator import EXPORTED_AT
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 STEP_FAILED = 'Execution of step "raw_jira_scrape" failed'
+SAMPLE_DAY = EXPORTED_AT.date().isoformat()
 
 
 def _materialize_everything(tmp_path: Path, **env: str) -> str:
@@ -36,6 +39,9 @@ def _materialize_everything(tmp_path: Path, **env: str) -> str:
             "jira_insights_pipeline.definitions",
             "--select",
             "*",
+            # The daily history's day, as `make demo` gives it: the sample's.
+            "--partition",
+            SAMPLE_DAY,
         ],
         cwd=ROOT,
         env={

@@ -152,3 +152,41 @@ def test_later_backfills_add_days_and_replace_only_their_own(
     assert after["date"].min() == "2026-10-21" and after["date"].max() == LAST_DAY
     kept = after.loc[after["date"] >= FIRST_DAY].reset_index(drop=True)
     pd.testing.assert_frame_equal(kept, before, check_dtype=False)
+
+
+def test_days_a_snapshot_cannot_know_keep_what_was_stored(backfilled: Path, tmp_path: Path) -> None:
+    import shutil
+
+    data_dir = tmp_path / "data"
+    shutil.copytree(backfilled, data_dir)
+    before = _query(data_dir, "select * from metrics.hygiene_history order by date, board_id")
+    # As of noon on 11-10, the days 11-11 and 11-12 begin after what the run may know.
+    as_of = {
+        "resources": {
+            "pipeline_settings": {
+                "config": {"data_dir": str(data_dir), "as_of": "2026-11-10T12:00:00+00:00"}
+            }
+        }
+    }
+    with dg.instance_for_test() as instance:
+        result = materialize(
+            instance,
+            data_dir,
+            selection=HISTORY,
+            partition_range=("2026-11-09", "2026-11-12"),
+            run_config=as_of,
+        )
+        assert result.success
+        # And days that all begin after the snapshot: the run figures none and keeps all.
+        assert materialize(
+            instance, data_dir, selection=HISTORY, partition_range=("2026-11-24", "2026-11-25")
+        ).success
+    after = _query(data_dir, "select * from metrics.hygiene_history order by date, board_id")
+    assert len(after) == len(before)
+    unknown = ["2026-11-11", "2026-11-12"]
+    pd.testing.assert_frame_equal(
+        after.loc[after["date"].isin(unknown)].reset_index(drop=True),
+        before.loc[before["date"].isin(unknown)].reset_index(drop=True),
+    )
+    noon = after.loc[after["date"] == "2026-11-10", "as_of"]
+    assert set(pd.to_datetime(noon, utc=True)) == {pd.Timestamp("2026-11-10T12:00:00Z")}

@@ -13,6 +13,7 @@ import dagster as dg
 import duckdb
 import pandas as pd
 import pytest
+from automation_runs import history_partition
 from fake_jira import FakeJira
 
 from jira_insights_pipeline.registry import use_cases
@@ -76,7 +77,11 @@ def saved_tables(
         with dg.instance_for_test() as instance:
             assert (
                 defs.resolve_implicit_global_asset_job_def()
-                .execute_in_process(instance=instance, asset_selection=sorted(selection))
+                .execute_in_process(
+                    instance=instance,
+                    asset_selection=sorted(selection),
+                    partition_key=history_partition(defs, set(selection)),
+                )
                 .success
             )
     return _tables(data_dir)

@@ -12,7 +12,7 @@ week.
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +24,14 @@ from webhook_receiver import WebhookReceiver
 from jira_insights_pipeline.data_folder import DataFolder
 from jira_insights_pipeline.insights.history import PreviousFeed
 from jira_insights_pipeline.report.digest import (
+    POSTED_WITHIN,
+    DigestWeek,
     board_lines,
     build_digest,
     compared_day,
     digest_html,
     digest_markdown,
+    due_for_posting,
     iso_week,
 )
 from jira_insights_pipeline.report.figures import Figure
@@ -58,6 +61,22 @@ def test_the_iso_week_and_the_day_a_week_before() -> None:
     assert compared_day(date(2026, 11, 20)) == date(2026, 11, 14)
 
 
+def test_the_week_is_the_one_that_ended_before_the_schedules_tick() -> None:
+    now = datetime(2026, 11, 23, 8, 0, 5, tzinfo=UTC)
+    # Monday 08:00: the week just ended (Sunday's), whatever day the data is from.
+    scheduled = DigestWeek.of_run("2026-11-23T08:00:00+00:00", date(2026, 11, 23), now)
+    assert (scheduled.week, scheduled.scheduled) == ("2026-W47", True)
+    assert DigestWeek.of_run("2026-11-23T08:00:00+09:00", date(2026, 11, 22), now).week == (
+        "2026-W47"
+    )  # Tokyo's Monday 08:00 is still Sunday in UTC: the same week
+    manual = DigestWeek.of_run(None, date(2026, 11, 20), now)
+    assert (manual.week, manual.scheduled) == ("2026-W47", False)
+    digest = {"scheduled": True, "written_at": now.isoformat()}
+    assert due_for_posting(digest, now + POSTED_WITHIN)
+    assert not due_for_posting(digest, now + POSTED_WITHIN + timedelta(seconds=1))  # found late
+    assert not due_for_posting({**digest, "scheduled": False}, now)
+
+
 def test_a_digest_lists_what_is_new_and_resolved_per_board() -> None:
     before = PreviousFeed(
         date(2026, 11, 13),
@@ -65,15 +84,17 @@ def test_a_digest_lists_what_is_new_and_resolved_per_board() -> None:
             _insight("s-open", 1, "warning", "Still missing"),
             _insight("s-gone", 1, "error", "Was missing"),
             _insight("s-two", 2, "warning", "Board two problem"),
+            _insight("s-was-fine", 2, "info", "Board two was fine"),
         ),
     )
     now = [
         _insight("s-open", 1, "error", "Still missing"),
         _insight("s-new", 1, "warning", "Newly missing"),
         _insight("s-two", 2, "info", "Board two fine"),
+        _insight("s-was-fine", 2, "warning", "Board two turned bad"),  # healthy a week before
     ]
     digest = build_digest(
-        date(2026, 11, 20),
+        DigestWeek("2026-W47", True, "2026-11-23T08:00:05+00:00"),
         "2026-11-20T09:00:00+00:00",
         now,
         before,
@@ -87,7 +108,8 @@ def test_a_digest_lists_what_is_new_and_resolved_per_board() -> None:
     assert [item["title"] for item in one["attention"]] == ["Still missing", "Newly missing"]
     assert one["new"] == ["Newly missing"]
     assert one["resolved"] == [{"severity": "error", "title": "Was missing"}]
-    assert two["attention"] == [] and two["new"] == []
+    assert [item["title"] for item in two["attention"]] == ["Board two turned bad"]
+    assert two["new"] == ["Board two turned bad"]
     assert two["resolved"] == [{"severity": "warning", "title": "Board two problem"}]
     lines = board_lines(digest, one)
     assert lines[0] == "Completion rate: 40% (board 1)"
@@ -99,7 +121,7 @@ def test_a_digest_lists_what_is_new_and_resolved_per_board() -> None:
 def test_jira_text_stays_text_in_the_digest() -> None:
     hostile = "<script>alert(1)</script> <img src=x onerror=alert(1)> *bold* [x](y)"
     digest = build_digest(
-        date(2026, 11, 20),
+        DigestWeek("2026-W47", False, "2026-11-23T08:00:05+00:00"),
         "2026-11-20T09:00:00+00:00",
         [_insight("s", 1, "error", hostile)],
         None,
@@ -138,12 +160,19 @@ def _slack_digests(receiver: WebhookReceiver) -> list[dict[str, Any]]:
     ]
 
 
+def _weekly_tick(instant: str) -> dict[str, str]:
+    """The tags the weekly schedule gives its run, ticking at `instant`."""
+    return {"dagster/schedule_name": "weekly_digest", "dagster/scheduled_execution_time": instant}
+
+
 @pytest.fixture(scope="module")
 def two_weeks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """The sample site materialized as of a Friday and as of the Friday after, with the alert
-    sensor ticking after each, posting to a JSON and a Slack receiver on 127.0.0.1."""
+    """The sample site materialized as of a Friday and as of two Fridays later, each followed
+    by the weekly schedule's digest run the Monday after, with the alert sensor ticking after
+    each run and posting to a JSON and a Slack receiver on 127.0.0.1."""
     data_dir = tmp_path_factory.mktemp("digest") / "data"
     seen: dict[str, Any] = {"data_dir": data_dir}
+    digest_only = "key:weekly_digest"
     with (
         dg.instance_for_test() as instance,
         WebhookReceiver() as plain,
@@ -151,20 +180,27 @@ def two_weeks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     ):
         settings = alert_settings(f"json={plain.url},slack={slack.url}")
         _, cursor = tick(instance, None, data_dir, settings)  # the sensor is running already
-        assert materialize(instance, data_dir, run_config=_as_of(data_dir, WEEK_BEFORE)).success
+        first_week = _as_of(data_dir, WEEK_BEFORE)
+        assert materialize(instance, data_dir, run_config=first_week).success
+        _, cursor = tick(instance, cursor, data_dir, settings)
+        seen["manual"] = _digests(plain)  # a digest nobody scheduled is a file, not a post
+        monday = _weekly_tick("2026-11-09T08:00:00+00:00")
+        assert materialize(
+            instance, data_dir, selection=digest_only, run_config=first_week, **monday
+        ).success
         _, cursor = tick(instance, cursor, data_dir, settings)
         seen["first_week"] = _digests(plain)
         _, cursor = tick(instance, cursor, data_dir, settings)  # the next tick: nothing again
         _, _ = tick(instance, None, data_dir, settings)  # the sensor's state lost: still nothing
-        assert materialize(
-            instance,
-            data_dir,
-            selection="key:weekly_digest",
-            run_config=_as_of(data_dir, WEEK_BEFORE),
-        ).success  # the same week's digest rebuilt
+        assert materialize(  # the same Monday's digest run again
+            instance, data_dir, selection=digest_only, run_config=first_week, **monday
+        ).success
         _, cursor = tick(instance, cursor, data_dir, settings)
         seen["after_repeats"] = _digests(plain)
-        assert materialize(instance, data_dir).success  # a week later: the sample's own day
+        assert materialize(instance, data_dir).success  # two weeks later: the sample's own day
+        assert materialize(
+            instance, data_dir, selection=digest_only, **_weekly_tick("2026-11-23T08:00:00+00:00")
+        ).success
         _, cursor = tick(instance, cursor, data_dir, settings)
         seen["plain"] = _digests(plain)
         seen["slack"] = _slack_digests(slack)
@@ -172,11 +208,13 @@ def two_weeks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 def test_each_board_gets_one_digest_per_week_on_every_webhook(two_weeks: dict[str, Any]) -> None:
+    assert two_weeks["manual"] == []
     first = two_weeks["first_week"]
     assert sorted(d["alert_id"] for d in first) == [
         f"digest-2026-W45-board-{board}" for board in (1, 2, 3, 4)
     ]
-    assert two_weeks["after_repeats"] == first  # no repeat after a tick, a lost cursor, a rebuild
+    # No repeat after another tick, a lost cursor, or the same Monday's run again.
+    assert two_weeks["after_repeats"] == first
     ids = [d["alert_id"] for d in two_weeks["plain"]]
     assert len(ids) == len(set(ids)) == 8
     assert sorted(ids)[4:] == [f"digest-2026-W47-board-{board}" for board in (1, 2, 3, 4)]
@@ -207,7 +245,7 @@ def test_the_second_weeks_digest_compares_with_the_first(two_weeks: dict[str, An
     for board in digest["boards"]:
         board_id = board["board"]["id"]
         mine = {s: i for s, i in current.items() if i["board"]["id"] == board_id}
-        assert board["new"] == [i["title"] for s, i in mine.items() if s not in earlier]
+        assert board["new"] == [i["title"] for s, i in mine.items() if s not in earlier]  # raised
         assert [r["title"] for r in board["resolved"]] == [
             i["title"]
             for s, i in earlier.items()

@@ -1,14 +1,14 @@
 """The weekly digest (group `digest`): `<data folder>/report/weekly-<ISO week>.md`, `.html`
 and `.json`.
 
-The weekly schedule materializes it (with the publication) from what the last daily run
-published; the alert sensor then posts one message per board of the week's digest to the
-webhooks, once (automation/sensors.py). The asset only orchestrates: the digest is built and
-written by `jira_insights_pipeline.report.digest`.
+The weekly schedule materializes it (with the publication) from the last published data; the
+alert sensor then posts one message per board of that digest to the webhooks, once
+(automation/sensors.py). A digest any other run writes is a file only, never posted. The asset
+only orchestrates: the digest is built and written by `jira_insights_pipeline.report.digest`.
 """
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 
 import dagster as dg
 import pandas as pd
@@ -21,6 +21,7 @@ from jira_insights_pipeline.insights.history import previous_feed
 from jira_insights_pipeline.insights.tables import MetricTables
 from jira_insights_pipeline.registry import Thresholds
 from jira_insights_pipeline.report.digest import (
+    DigestWeek,
     build_digest,
     compared_day,
     digest_file_stem,
@@ -33,6 +34,9 @@ from jira_insights_pipeline.use_case import UseCase
 
 DIGEST_ASSET = "weekly_digest"
 DIGEST_GROUP = "digest"
+# Dagster's tag on a run a schedule launched: the tick's time. Only the weekly job carries the
+# digest among the scheduled jobs, so a run with it is the weekly schedule's.
+SCHEDULED_TIME_TAG = "dagster/scheduled_execution_time"
 
 
 def build_digest_asset(use_cases: Sequence[UseCase]) -> dg.AssetsDefinition:
@@ -84,8 +88,11 @@ def build_digest_asset(use_cases: Sequence[UseCase]) -> dg.AssetsDefinition:
                 for line in u.digest_trends(board_id, current, u.thresholds_of(thresholds))
             ]
 
+        week = DigestWeek.of_run(
+            context.run.tags.get(SCHEDULED_TIME_TAG), as_of_day, datetime.now(tz=UTC)
+        )
         digest = build_digest(
-            as_of_day,
+            week,
             as_of.isoformat(),
             feed["insights"],
             week_before,
@@ -105,6 +112,7 @@ def build_digest_asset(use_cases: Sequence[UseCase]) -> dg.AssetsDefinition:
         return dg.MaterializeResult(
             metadata={
                 "week": digest["week"],
+                "posted": "by the alert sensor" if week.scheduled else "no: not scheduled",
                 "path": dg.MetadataValue.path(str(published.resolve())),
                 "boards": len(digest["boards"]),
                 "needs_attention": attention,

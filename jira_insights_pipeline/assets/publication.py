@@ -20,6 +20,7 @@ from jira_insights_pipeline.publication import (
     abandoned_drafts,
     finish_interrupted_publications,
     publish_run,
+    published_data_time,
 )
 from jira_insights_pipeline.resources.settings import PipelineSettings
 
@@ -31,12 +32,15 @@ def data_time(
     context: dg.AssetExecutionContext, folder: DataFolder, lineage: Sequence[str]
 ) -> datetime:
     """How new the data being published is: the start of the run that fetched its snapshot
-    (for a re-execution that skipped the raw step, the run it re-executes), else this run's.
-    An older snapshot never goes over a newer one, whichever run publishes it."""
+    (for a re-execution that skipped the raw step, the run it re-executes). A run that fetched
+    none (the weekly digest, a history backfill) built its outputs from the published data,
+    which dates from the newest publication; with nothing published yet, from this run's start.
+    An older snapshot never goes over a newer one, whichever run publishes it, and a run that
+    read the published data never blocks a daily run that started before it."""
     for run_id in lineage:
         if folder.draft(run_id).raw_pointer.is_file():
             return run_started_at(context, run_id)
-    return run_started_at(context)
+    return published_data_time(folder) or run_started_at(context)
 
 
 def build_publication_asset(upstream: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:

@@ -262,24 +262,45 @@ def slack_payload(alert: Mapping[str, Any]) -> dict[str, Any]:
     return {"text": _slack_escape(text)[:3000], "blocks": blocks}
 
 
+# Slack's limits: a section's text, and the blocks of one message.
+SLACK_SECTION_CHARS = 3000
+SLACK_MAX_BLOCKS = 50
+
+
+def _sections(lines: Sequence[str]) -> list[str]:
+    """The lines, escaped, packed into as few section texts as fit Slack's limit, never
+    splitting a line (a line longer than the limit is cut, with an ellipsis)."""
+    sections: list[str] = []
+    for line in lines:
+        text = _slack_escape(line)
+        if len(text) > SLACK_SECTION_CHARS:
+            text = text[: SLACK_SECTION_CHARS - 1] + "…"
+        if sections and len(sections[-1]) + 1 + len(text) <= SLACK_SECTION_CHARS:
+            sections[-1] += "\n" + text
+        else:
+            sections.append(text)
+    return sections
+
+
 def slack_digest_payload(digest: Mapping[str, Any]) -> dict[str, Any]:
     """A Slack message of one board's weekly digest: a header, its lines as Block Kit sections
-    (each within Slack's 3000-character limit), and the links."""
-    heading = _slack_escape(digest["title"])
-    body = "\n".join(_slack_escape(line) for line in digest["lines"])
+    (whole lines, within Slack's limits), and the links."""
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": digest["title"][:150]}},
     ]
-    for start in range(0, len(body), 2900):
-        blocks.append(
-            {"type": "section", "text": {"type": "mrkdwn", "text": body[start : start + 2900]}}
-        )
+    sections = _sections(digest["lines"])[: SLACK_MAX_BLOCKS - 2]
+    blocks += [{"type": "section", "text": {"type": "mrkdwn", "text": s}} for s in sections]
     links = (
         f"<{digest['report_url']}|Open the report> · <{digest['digest_url']}|The digest> · "
         f"`{digest['alert_id']}`"
     )
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": links}]})
-    return {"text": f"{heading}: {digest['attention']} need attention"[:3000], "blocks": blocks}
+    raised = digest["attention"]
+    summary = (
+        f"{raised} problem{'s' if raised != 1 else ''} need{'s' if raised == 1 else ''} attention"
+    )
+    text = f"{_slack_escape(digest['title'])}: {summary}"
+    return {"text": text[:SLACK_SECTION_CHARS], "blocks": blocks}
 
 
 def webhook_payload(webhook: Webhook, record: Mapping[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urljoin
 
 import pandas as pd
 
@@ -51,7 +52,7 @@ class AlertLinks:
 
     def beside_report(self, name: str) -> str:
         """The URL of the file `name` in the report's folder (the weekly digests)."""
-        return f"{self.report_url.rsplit('/', 1)[0]}/{name}"
+        return urljoin(self.report_url, name)
 
 
 def alert_id(*parts: object) -> str:

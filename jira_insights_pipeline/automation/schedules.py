@@ -6,7 +6,7 @@ table, every insight and the report, and yesterday's partition of the history ta
 that has just ended; `partitions.py`). Hourly (at half past, by default): an incremental refresh
 (`raw_jira_scrape` with `full_refresh: false`), then only the tables the alerts read often (team
 health, sprint commitments and scope changes, defect leakage), the insights and the report.
-Weekly (Monday 08:00 UTC by default): the weekly digest, from what the last daily run published
+Weekly (Monday 08:00 UTC by default): the weekly digest, from the last published data
 (`assets/digest.py`); the alert sensor posts it.
 
 Cron strings and the time zone are plain values when `Definitions` is built, unlike resource
@@ -132,22 +132,16 @@ def daily_selection() -> dg.AssetSelection:
 
 
 def weekly_selection() -> dg.AssetSelection:
-    """The digest, from what the last daily run published, and the publication."""
+    """The digest, from the last published data, and the publication."""
     return dg.AssetSelection.assets(DIGEST_ASSET, PUBLICATION_ASSET)
 
 
 def hourly_tables() -> tuple[str, ...]:
     """The metric tables the hourly run rebuilds: those of the use cases marked `hourly`,
-    whose figures can change within a day and whose alerts must follow. Not the daily history
-    tables: a day's partition is written once the day is over, by the daily run."""
-    return tuple(
-        key.path[-1]
-        for u in use_cases()
-        if u.hourly
-        for asset in u.assets
-        if asset.partitions_def is None
-        for key in asset.keys
-    )
+    whose figures can change within a day and whose alerts must follow. Not their daily history
+    tables (`history_assets`): a day's partition is written once the day is over, by the daily
+    run."""
+    return tuple(table for u in use_cases() if u.hourly for table in u.tables)
 
 
 def hourly_selection() -> dg.AssetSelection:
@@ -199,7 +193,7 @@ def build_jobs() -> Jobs:
     weekly = dg.define_asset_job(
         WEEKLY_JOB,
         selection=weekly_selection(),
-        description="The weekly digest of every board, from what the last daily run published; "
+        description="The weekly digest of every board, from the last published data; "
         "the alert sensor posts it to the webhooks once per board and week.",
         tags={PIPELINE_TAG: "digest"},
     )

@@ -39,6 +39,7 @@ from jira_insights_pipeline.automation.delivery import (
     deliver,
     feed_path,
     http_poster,
+    validate_record,
 )
 from jira_insights_pipeline.automation.records import (
     AlertSource,
@@ -51,7 +52,12 @@ from jira_insights_pipeline.automation.records import (
 from jira_insights_pipeline.automation.settings import AlertSettings
 from jira_insights_pipeline.data_folder import DataFolder
 from jira_insights_pipeline.registry import Thresholds
-from jira_insights_pipeline.report.digest import board_lines, digest_file_stem, latest_digest
+from jira_insights_pipeline.report.digest import (
+    board_lines,
+    digest_file_stem,
+    due_for_posting,
+    latest_digest,
+)
 from jira_insights_pipeline.resources.io_managers import warehouse_connection
 from jira_insights_pipeline.resources.settings import PipelineSettings
 
@@ -161,19 +167,34 @@ def load_insights(folder: DataFolder) -> list[dict[str, Any]]:
 
 
 def weekly_digest_records(
-    folder: DataFolder, alert_settings: AlertSettings
+    folder: DataFolder, alert_settings: AlertSettings, problems: list[str]
 ) -> list[dict[str, Any]]:
-    """The feed lines of the newest published weekly digest, one per board. The feed appends
-    each id once, so a digest is posted once per board and week, across restarts; older weeks
-    are never posted late."""
-    digest = latest_digest(folder.report.parent)
-    if digest is None:
+    """The feed lines of the newest published weekly digest, one per board, when the weekly
+    schedule wrote it lately (`due_for_posting`). The feed appends each id once, so a digest
+    is posted once per board and week, across restarts. A digest file that cannot be turned
+    into feed lines is named in `problems` and skipped: it never holds up the alerts."""
+    found = latest_digest(folder.report.parent)
+    if found is None:
         return []
-    links = alert_settings.links(folder.root)
-    name = f"{digest_file_stem(digest['week'])}.html"
-    return digest_records(
-        digest, board_lines, links, links.beside_report(name), datetime.now(tz=UTC).isoformat()
-    )
+    path, digest = found
+    now = datetime.now(tz=UTC)
+    try:
+        if not due_for_posting(digest, now):
+            return []
+        links = alert_settings.links(folder.root)
+        name = f"{digest_file_stem(digest['week'])}.html"
+        records = digest_records(
+            digest, board_lines, links, links.beside_report(name), now.isoformat()
+        )
+        for record in records:
+            validate_record(record)
+    except (KeyError, TypeError, ValueError) as error:
+        problems.append(
+            f"weekly digest {path} not posted: {type(error).__name__}: {error}. Rebuild it "
+            "(materialize weekly_digest) or remove the file."
+        )
+        return []
+    return records
 
 
 @dataclass
@@ -283,7 +304,7 @@ def evaluate_threshold_alerts(
     elif ready:
         summary.problems.append(f"no warehouse at {pipeline_settings.warehouse_path}")
 
-    records += weekly_digest_records(pipeline_settings.folder, alert_settings)
+    records += weekly_digest_records(pipeline_settings.folder, alert_settings, summary.problems)
     feed = AlertFeed(feed_path(data_dir))
     if state.feed_offset is None:
         state.feed_offset = feed.size()  # never send history that predates this sensor

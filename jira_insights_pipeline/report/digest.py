@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict
-from datetime import date, timedelta
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,8 @@ from jira_insights_pipeline.report.render import template_environment
 DIGEST_SCHEMA_VERSION = "1.0"
 # A week ago: the digest compares with the newest feed at least this many days older.
 WEEK = timedelta(days=7)
+# A scheduled digest is posted when the sensor sees it within this long of being written.
+POSTED_WITHIN = timedelta(days=2)
 DIGEST_TEMPLATE = "weekly.html.j2"
 # The digest's files sit beside the report page, so its board links are relative.
 REPORT_PAGE = "insights.html"
@@ -69,8 +71,28 @@ def _attention(insight: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class DigestWeek:
+    """Which week a digest reports on, and whether the weekly schedule wrote it (only those
+    are posted: the team's chat gets Monday's digest, not every rebuild)."""
+
+    week: str
+    scheduled: bool
+    written_at: str
+
+    @classmethod
+    def of_run(cls, tick: str | None, as_of_day: date, now: datetime) -> DigestWeek:
+        """A scheduled run (`tick`: its scheduled time, ISO 8601 in the schedule's zone)
+        reports on the week that ended before its tick, whatever day its data is from; any
+        other run on the week of its data's day."""
+        if tick:
+            ended = datetime.fromisoformat(tick).date() - timedelta(days=1)
+            return cls(iso_week(ended), True, now.isoformat())
+        return cls(iso_week(as_of_day), False, now.isoformat())
+
+
 def build_digest(
-    as_of_day: date,
+    week: DigestWeek,
     as_of: str,
     insights: Sequence[Mapping[str, Any]],
     week_before: PreviousFeed | None,
@@ -78,22 +100,32 @@ def build_digest(
     figures: Callable[[int], list[Figure]],
     trends: Callable[[int], list[str]],
 ) -> dict[str, Any]:
-    """The digest of the week of `as_of_day`: one entry per board of `boards`, from the current
-    `insights` (the feed's), compared with `week_before` (the feed of a week ago, or None)."""
-    week = iso_week(as_of_day)
+    """The digest of `week`: one entry per board of `boards`, from the current `insights` (the
+    feed's, as of `as_of`), compared with `week_before` (the feed of a week ago, or None)."""
     marked = mark_changes(insights, week_before)
     gone = resolved(insights, week_before)
+    # New this week: raised now and not raised a week before (absent, or healthy then), the
+    # counterpart of `resolved`. A healthy finding turning into a warning is new to the team.
+    raised_before = (
+        set()
+        if week_before is None
+        else {i["subject"] for i in week_before.insights if is_raised(i["severity"])}
+    )
     entries = []
     for board_id, name in sorted(boards.items(), key=lambda item: item[1]):
         raised = [i for i in marked if i["board"]["id"] == board_id and is_raised(i["severity"])]
         entries.append(
             {
-                "digest_id": digest_id(week, board_id),
+                "digest_id": digest_id(week.week, board_id),
                 "board": {"id": board_id, "name": name},
                 "figures": [asdict(figure) for figure in figures(board_id)],
                 "trends": trends(board_id),
                 "attention": [_attention(insight) for insight in raised],
-                "new": [i["title"] for i in raised if i["change"] == "new"],
+                "new": [
+                    i["title"]
+                    for i in raised
+                    if week_before is not None and i["subject"] not in raised_before
+                ],
                 "resolved": [
                     {"severity": i["severity"], "title": i["title"]}
                     for i in gone
@@ -103,7 +135,9 @@ def build_digest(
         )
     return {
         "schema_version": DIGEST_SCHEMA_VERSION,
-        "week": week,
+        "week": week.week,
+        "scheduled": week.scheduled,
+        "written_at": week.written_at,
         "as_of": as_of,
         "compared_with": None if week_before is None else week_before.day.isoformat(),
         "boards": entries,
@@ -182,9 +216,10 @@ def digest_html(document: Mapping[str, Any]) -> str:
     )
 
 
-def latest_digest(report_dir: Path) -> dict[str, Any] | None:
-    """The newest weekly digest document in `report_dir` (by ISO week), or None. A file that
-    cannot be read is skipped: it is written atomically, so that means someone changed it."""
+def latest_digest(report_dir: Path) -> tuple[Path, dict[str, Any]] | None:
+    """The newest weekly digest in `report_dir` (by ISO week) and its file, or None. A file
+    that cannot be read is skipped: it is written atomically, so that means someone changed
+    it."""
     found = sorted(
         (match.group(1), path)
         for path in report_dir.glob("weekly-*.json")
@@ -196,5 +231,15 @@ def latest_digest(report_dir: Path) -> dict[str, Any] | None:
         except (OSError, UnicodeDecodeError, json.JSONDecodeError):
             continue
         if isinstance(document, dict) and isinstance(document.get("boards"), list):
-            return document
+            return path, document
     return None
+
+
+def due_for_posting(digest: Mapping[str, Any], now: datetime) -> bool:
+    """Whether the sensor posts `digest`: the weekly schedule wrote it, at most
+    `POSTED_WITHIN` ago (a digest found late, after the sensor was off for weeks, stays a
+    file)."""
+    if digest.get("scheduled") is not True:
+        return False
+    written = datetime.fromisoformat(str(digest.get("written_at")))
+    return now - written <= POSTED_WITHIN

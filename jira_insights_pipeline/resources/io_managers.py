@@ -20,6 +20,7 @@ from duckdb import DuckDBPyConnection as DuckDBConnection
 from pydantic import Field
 
 from jira_insights_pipeline.data_folder import DataFolder
+from jira_insights_pipeline.partitions import FIGURED_THROUGH
 from jira_insights_pipeline.raw_store import StoredSnapshot, load_pointed, record_pointer
 from jira_insights_pipeline.resources.jira_source import FetchResult
 
@@ -103,6 +104,18 @@ def _partition_column(metadata: Mapping[str, Any] | None, table: str) -> str:
     return str(column)
 
 
+def _written_keys(context: dg.OutputContext) -> list[str]:
+    """The partitions an output writes: those the run materializes, up to the last day the
+    asset could figure when it says (`FIGURED_THROUGH`), so a day it could not know keeps what
+    an earlier run stored."""
+    keys = sorted(context.asset_partition_keys)
+    if FIGURED_THROUGH not in context.output_metadata:
+        return keys
+    through = context.output_metadata[FIGURED_THROUGH]
+    through = str(getattr(through, "value", through) or "")
+    return [key for key in keys if through and key <= through]
+
+
 def record_draft_partitions(
     connection: DuckDBConnection, schema: str, table: str, column: str, keys: list[str]
 ) -> None:
@@ -116,9 +129,11 @@ def record_draft_partitions(
         f"delete from {DRAFT_PARTITIONS_TABLE} where schema_name = ? and table_name = ?",
         [schema, table],
     )
+    # A row with no key marks the table as partitioned even when the run wrote no day (it
+    # could figure none): the publication then keeps every published day.
     connection.executemany(
         f"insert into {DRAFT_PARTITIONS_TABLE} values (?, ?, ?, ?)",
-        [[schema, table, column, key] for key in keys],
+        [[schema, table, column, key] for key in [None, *keys]],
     )
 
 
@@ -137,9 +152,11 @@ def drafted_partitions(
         return {}
     partitions: dict[tuple[str, str], tuple[str, list[str]]] = {}
     for schema, table, column, key in connection.execute(
-        f"select * from {prefix}{DRAFT_PARTITIONS_TABLE} order by partition_key"
+        f"select * from {prefix}{DRAFT_PARTITIONS_TABLE} order by partition_key nulls first"
     ).fetchall():
-        partitions.setdefault((schema, table), (column, []))[1].append(key)
+        written = partitions.setdefault((schema, table), (column, []))[1]
+        if key is not None:
+            written.append(key)
     return partitions
 
 
@@ -201,21 +218,30 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
         keys: list[str] = []
         if context.has_asset_partitions:
             column = _partition_column(context.definition_metadata, table)
-            keys = sorted(context.asset_partition_keys)
+            keys = _written_keys(context)
             outside = sorted(set(obj[column].astype(str)) - set(keys))
             if outside:
                 raise ValueError(
                     f"{table} returned rows for partitions {outside[:5]} that the run did not "
-                    f"materialize (it materialized {keys[0]} to {keys[-1]}); nothing was stored."
+                    f"did not figure (it figured {len(keys)} of the days asked for); nothing was "
+                    "stored."
                 )
         frame = obj  # noqa: F841 - DuckDB reads the local variable `frame` by name.
         with warehouse_connection(self.folder.draft(context.run_id).warehouse) as connection:
-            connection.execute(f'create schema if not exists "{schema}"')
-            connection.execute(
-                f'create or replace table "{schema}"."{table}" as select * from frame'
-            )
-            if context.has_asset_partitions:
-                record_draft_partitions(connection, schema, table, column, keys)
+            # One transaction: a draft never holds a partitioned table without the record of
+            # its days, which would make the publication replace the whole published history.
+            connection.execute("begin transaction")
+            try:
+                connection.execute(f'create schema if not exists "{schema}"')
+                connection.execute(
+                    f'create or replace table "{schema}"."{table}" as select * from frame'
+                )
+                if context.has_asset_partitions:
+                    record_draft_partitions(connection, schema, table, column, keys)
+                connection.execute("commit")
+            except BaseException:
+                connection.execute("rollback")
+                raise
         context.add_output_metadata(
             {"dagster/row_count": len(obj), "dagster/storage_kind": "duckdb"}
         )

@@ -10,6 +10,10 @@ from jira_insights_pipeline.report.figures import Figure
 from jira_insights_pipeline.report.formats import missing, percent, points
 
 
+def _target(thresholds: MissedTargetThresholds) -> str:
+    return f"(target {thresholds.completion_rate_min:.0%})"
+
+
 def missed_target_figure(
     board_id: int, tables: MetricTables, thresholds: MissedTargetThresholds
 ) -> Figure | None:
@@ -22,7 +26,7 @@ def missed_target_figure(
         percent(rate),
         f"{row['sprint_name']}: {points(row['completed_points'])} points completed against "
         f"{points(row['committed_points'])} committed, {row['spillover_issues']} spilled over "
-        f"(target {thresholds.completion_rate_min:.0%})",
+        f"{_target(thresholds)}",
         None if missing(rate) else flag(row[MISSED_TARGET.flag]),
     )
 
@@ -65,7 +69,4 @@ def missed_target_trends(
         f"{name} {percent(rate)}"
         for name, rate in zip(last["sprint_name"], last["completion_rate"], strict=True)
     )
-    return [
-        f"Completion over the last {len(last)} closed sprints: {rates} "
-        f"(target {thresholds.completion_rate_min:.0%})."
-    ]
+    return [f"Completion over the last {len(last)} closed sprints: {rates} {_target(thresholds)}."]

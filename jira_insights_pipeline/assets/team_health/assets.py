@@ -29,6 +29,7 @@ from jira_insights_pipeline.assets.team_health.schemas import (
     WorkItemHealthSchema,
 )
 from jira_insights_pipeline.partitions import (
+    FIGURED_THROUGH,
     PARTITION_COLUMN,
     HistoryDay,
     history_asset_options,
@@ -156,6 +157,7 @@ def _history_output(
             "days_without_figure": requested - len(days),
             "first_day": days[0].date if days else None,
             "last_day": last_day,
+            FIGURED_THROUGH: last_day or "",
             **{name: compute(latest) for name, compute in figures.items()},
         },
     )

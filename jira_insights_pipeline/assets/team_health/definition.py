@@ -22,7 +22,7 @@ USE_CASE = UseCase(
     "their worst problems.",
     thresholds=Thresholds,
     rules=(HYGIENE,),
-    assets=(work_item_health, hygiene_scores, work_item_health_history, hygiene_history),
+    assets=(work_item_health, hygiene_scores),
     insight_inputs=(
         "hygiene_scores",
         "work_item_health",
@@ -36,4 +36,5 @@ USE_CASE = UseCase(
     report_figure=team_health_figure,
     report_charts=team_health_charts,
     hourly=True,
+    history_assets=(work_item_health_history, hygiene_history),
 )
