@@ -36,6 +36,7 @@ from jira_insights_pipeline.publication import (
     finish_interrupted_publications,
     publish_run,
     publish_tables,
+    published_data_time,
 )
 from jira_insights_pipeline.raw_store import record_pointer
 from jira_insights_pipeline.sample import SITE_DIR
@@ -304,6 +305,27 @@ def test_an_earlier_run_cannot_publish_over_a_later_one(tmp_path: Path) -> None:
     assert json.loads(folder.raw_pointer.read_text())["run_id"] == "late"
     early = folder.draft("early")
     assert early.warehouse.is_file() and not (early.root / PUBLISHING_MARKER).exists()
+
+
+def test_a_run_that_read_the_published_data_never_blocks_a_newer_snapshot(
+    tmp_path: Path,
+) -> None:
+    """Monday 08:00: the daily run starts and fetches; the weekly digest run starts a moment
+    later, reads what was published yesterday and publishes first. Its data is yesterday's, so
+    the daily run's newer snapshot still publishes after it."""
+    folder = DataFolder(tmp_path)
+    _draft_with_outputs(folder, "yesterday", 1)
+    publish_run(folder, "yesterday", START)
+    assert published_data_time(folder) == START
+    digest = folder.draft("weekly")
+    digest.report.parent.mkdir(parents=True)
+    (digest.report.parent / "weekly-2026-W01.md").write_text("# digest")
+    publish_run(folder, "weekly", published_data_time(folder) or START)
+    _draft_with_outputs(folder, "daily", 2)
+    publish_run(folder, "daily", START + timedelta(days=1))  # started before "weekly" did
+    assert _marker_in_warehouse(folder) == 2
+    assert (folder.report.parent / "weekly-2026-W01.md").is_file()
+    assert published_data_time(folder) == START + timedelta(days=1)
 
 
 def test_a_re_execution_publishes_what_the_run_it_re_executes_wrote(tmp_path: Path) -> None:
