@@ -77,6 +77,9 @@ class UseCase:
     # Its daily-partitioned history tables (partitions.py): the same figures as of each day's
     # end, for trends. Apart from `assets`, whose tables are as of the snapshot.
     history_assets: Sequence[dg.AssetsDefinition] = ()
+    # Words a question about this use case is likely to hold (lowercase; `ask` tolerates
+    # typos), which narrow a plain-words question before the model chooses (ask.py).
+    question_words: tuple[str, ...] = ()
 
     @property
     def insight_asset(self) -> str:

@@ -36,4 +36,18 @@ USE_CASE = UseCase(
     report_inputs=("cycle_time_trends", "cycle_times", "aged_work"),
     report_figure=flow_figure,
     report_charts=flow_charts,
+    question_words=(
+        "cycle",
+        "flow",
+        "aging",
+        "age",
+        "aged",
+        "long",
+        "longer",
+        "lead",
+        "wip",
+        "stuck",
+        "review",
+        "waiting",
+    ),
 )

@@ -36,4 +36,17 @@ USE_CASE = UseCase(
     report_inputs=("sprint_scope_creep",),
     report_figure=scope_creep_figure,
     hourly=True,
+    question_words=(
+        "scope",
+        "creep",
+        "added",
+        "grew",
+        "grown",
+        "growth",
+        "mid-sprint",
+        "injected",
+        "estimate",
+        "re-estimate",
+        "criteria",
+    ),
 )

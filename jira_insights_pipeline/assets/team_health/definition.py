@@ -37,4 +37,17 @@ USE_CASE = UseCase(
     report_charts=team_health_charts,
     hourly=True,
     history_assets=(work_item_health_history, hygiene_history),
+    question_words=(
+        "hygiene",
+        "stale",
+        "tickets",
+        "ticket",
+        "unestimated",
+        "estimates",
+        "blocked",
+        "clean",
+        "messy",
+        "backlog",
+        "health",
+    ),
 )

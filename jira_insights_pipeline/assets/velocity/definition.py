@@ -33,4 +33,17 @@ USE_CASE = UseCase(
     report_inputs=("sprint_velocity",),
     report_figure=velocity_figure,
     report_charts=velocity_charts,
+    question_words=(
+        "velocity",
+        "points",
+        "throughput",
+        "slow",
+        "slower",
+        "slowing",
+        "dropping",
+        "drop",
+        "dropped",
+        "forecast",
+        "capacity",
+    ),
 )
