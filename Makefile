@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # The project's own Dagster instance, so `make demo` runs show up in `make dev`.
 export DAGSTER_HOME := $(CURDIR)/.dagster
 
-.PHONY: install demo history test dev lint system-deps clean
+.PHONY: install demo history test dev serve lint system-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,12 @@ history: install $(INSTANCE_READY)
 
 dev: install $(INSTANCE_READY)
 	$(BIN)/dagster dev -w workspace.yaml
+
+# The insights API and the self-refreshing report page on http://127.0.0.1:$(PORT)/ over the
+# data folder `make demo` filled (docs/service.md). PORT=8080 by default.
+PORT ?= 8080
+serve: install
+	$(BIN)/jira-insights serve --data-dir $(DATA_DIR) --port $(PORT)
 
 # Chromium and its driver come from Debian, so Selenium never downloads a browser.
 system-deps:

@@ -6,6 +6,7 @@
   day, for `dagster asset materialize --partition-range` (`make history`, `make demo`).
 - `browser-login`: open a visible browser on JIRA_BROWSER_PROFILE_DIR to sign in once (SSO,
   two-factor), so the `browser` source can reuse that session headless.
+- `serve`: the live insights service over the data folder (docs/service.md; `make serve`).
 """
 
 from __future__ import annotations
@@ -99,6 +100,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         "browser-login",
         help="sign in once in a visible browser (JIRA_BASE_URL, JIRA_BROWSER_PROFILE_DIR)",
     )
+    serve_parser = commands.add_parser(
+        "serve", help="the insights API and the self-refreshing report page (docs/service.md)"
+    )
+    serve_parser.add_argument(
+        "--data-dir",
+        default=_default_data_dir(),
+        help="the data folder the pipeline publishes into (JIRA_INSIGHTS_DATA_DIR, else data)",
+    )
+    serve_parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on; any but a loopback one needs JIRA_INSIGHTS_SERVE_TOKEN",
+    )
+    serve_parser.add_argument("--port", type=int, default=8080, help="TCP port (8080)")
     args = parser.parse_args(argv)
 
     if args.command == "summary":
@@ -129,7 +144,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "browser-login":
         return _browser_login()
+    if args.command == "serve":
+        return _serve(args.data_dir, args.host, args.port)
     return 2
+
+
+def _serve(data_dir: str, host: str, port: int) -> int:
+    # Imported here: FastAPI and uvicorn stay out of the other commands' start-up.
+    from jira_insights_pipeline.service.server import ServeRefused, run
+
+    if not 0 < port < 65536:
+        print(f"--port takes a TCP port, 1 to 65535, not {port}.", file=sys.stderr)
+        return 2
+    try:
+        run(data_dir, host, port, os.environ)
+    except ServeRefused as error:
+        print(error, file=sys.stderr)
+        return 2
+    return 0
 
 
 def data_day(data_dir: Path, environ: Mapping[str, str]) -> date:

@@ -7,12 +7,14 @@ knows where each thing the pipeline writes lives in it.
     insights/history/<YYYY-MM-DD>.json  the feed of each day (insights/history.py), all kept
     report/insights.html   the HTML report
     alerts/alerts.jsonl    the alert feed (the webhooks' outbox)
+    feedback/feedback.sqlite3  the team's feedback on insights, written by the service
+                           (service/feedback.py) and never by a run
     runs/<run id>/         a run's draft: the same layout (warehouse.duckdb with only the tables
                            the run wrote, insights/, report/, raw/latest.json), made current by
                            the run's `publication` step (publication.py) and then removed
 
-Everything outside `runs/` is what the last published run left; a run that fails or is killed
-never touches it.
+Everything outside `runs/` and `feedback/` is what the last published run left; a run that fails
+or is killed never touches it.
 """
 
 from __future__ import annotations
@@ -83,6 +85,11 @@ class DataFolder:
     @property
     def alerts(self) -> Path:
         return self.root / "alerts" / "alerts.jsonl"
+
+    @property
+    def feedback(self) -> Path:
+        """The service's feedback store: no run reads, writes or publishes it."""
+        return self.root / "feedback" / "feedback.sqlite3"
 
 
 def write_text_atomically(path: Path, text: str) -> None:
