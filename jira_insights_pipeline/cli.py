@@ -4,6 +4,8 @@
 - `generate-sample`: write a sample Jira site of any size (used by the benchmarks).
 - `history-range`: the partition range of the last N days of history, ending on the data's
   day, for `dagster asset materialize --partition-range` (`make history`, `make demo`).
+- `ask`: a question in plain words, answered by one of the current analyses.
+- `mcp`: the insights as an MCP server over stdio (docs/questions.md).
 - `browser-login`: open a visible browser on JIRA_BROWSER_PROFILE_DIR to sign in once (SSO,
   two-factor), so the `browser` source can reuse that session headless.
 - `serve`: the live insights service over the data folder (docs/service.md; `make serve`).
@@ -114,6 +116,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="address to listen on; any but a loopback one needs JIRA_INSIGHTS_SERVE_TOKEN",
     )
     serve_parser.add_argument("--port", type=int, default=8080, help="TCP port (8080)")
+    ask_parser = commands.add_parser(
+        "ask", help="a question in plain words, answered by an analysis (docs/questions.md)"
+    )
+    ask_parser.add_argument("question")
+    ask_parser.add_argument("--data-dir", default=_default_data_dir())
+    ask_parser.add_argument("--json", action="store_true", help="print the answer as JSON")
+    mcp_parser = commands.add_parser(
+        "mcp", help="the insights as an MCP server over stdio (docs/questions.md)"
+    )
+    mcp_parser.add_argument("--data-dir", default=_default_data_dir())
     args = parser.parse_args(argv)
 
     if args.command == "summary":
@@ -146,6 +158,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _browser_login()
     if args.command == "serve":
         return _serve(args.data_dir, args.host, args.port)
+    if args.command == "ask":
+        return _ask(Path(args.data_dir), args.question, args.json)
+    if args.command == "mcp":
+        from jira_insights_pipeline.mcp_server import serve_stdio
+
+        serve_stdio(Path(args.data_dir))
+        return 0
     return 2
 
 
@@ -183,6 +202,44 @@ def data_day(data_dir: Path, environ: Mapping[str, str]) -> date:
     else:
         exported_at = datetime.now(tz=UTC) - timedelta(days=1)
     return resolve_as_of(exported_at, override).date()
+
+
+def _ask(data_dir: Path, question: str, as_json: bool) -> int:
+    """Answers `question` from the published feed, the model settling what words leave open."""
+    from jira_insights_pipeline.ask import QuestionError, ask, current_analyses
+    from jira_insights_pipeline.insights.documents import InsightDocumentError
+    from jira_insights_pipeline.insights.io_manager import read_insight_file
+    from jira_insights_pipeline.registry import use_cases
+    from jira_insights_pipeline.service.server import question_model
+
+    feed = DataFolder(data_dir).insights_feed
+    if not feed.is_file():
+        print(f"No insights feed at {feed}: run the pipeline first (make demo).", file=sys.stderr)
+        return 1
+    try:
+        analyses = current_analyses(read_insight_file(feed)["insights"])
+        result = ask(question, analyses, use_cases(), question_model(os.environ))
+    except (QuestionError, InsightDocumentError) as error:
+        print(error, file=sys.stderr)
+        return 2
+    if as_json:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+        return 0
+    if not result["answered"]:
+        print(result["message"])
+        print("For example: " + " ".join(result["examples"]))
+        return 0
+    analysis = result["analysis"]
+    where = analysis["board"]["name"] + (f", {analysis['sprint']}" if analysis["sprint"] else "")
+    print(f"[{result['severity']}] {result['title']}")
+    print(result["message"])
+    for tip in result["recommendations"]:
+        print(f"  - {tip}")
+    print(
+        f"(Answered by the {analysis['use_case_label'].lower()} analysis of {where}: "
+        f"{result['chosen_because']}. Report: {result['link']})"
+    )
+    return 0
 
 
 def _browser_login() -> int:

@@ -818,3 +818,99 @@ def test_chromium_dismisses_and_refreshes_in_place(served: Path) -> None:
             }
         finally:
             driver.quit()
+
+
+def test_ask_answers_with_the_analysis_and_bad_questions_get_a_4xx(served: Path) -> None:
+    from jira_insights_pipeline.resources.llm import LlamaModelResource
+
+    feed = read_feed(served)
+    (velocity,) = [
+        i for i in feed["insights"] if i["type"] == "velocity" and i["board"]["name"] == "MOB board"
+    ]
+    with live_service(served, model=LlamaModelResource(mode="on"), questions_per_minute=4) as base:
+        answered = requests.post(
+            f"{base}/api/ask", json={"question": "why is velocity dropping on MOB?"}, timeout=30
+        )
+        assert answered.status_code == 200
+        body = answered.json()
+        assert body["answered"] is True and body["analysis"]["insight_id"] == velocity["id"]
+        assert body["message"] == velocity["message"] and "16 points" in body["message"]
+        unrelated = requests.post(
+            f"{base}/api/ask", json={"question": "what is the weather tomorrow"}, timeout=30
+        ).json()
+        assert unrelated["answered"] is False
+        assert unrelated["message"].startswith("I can answer questions about ")
+        too_long = requests.post(f"{base}/api/ask", json={"question": "why " * 100}, timeout=30)
+        assert too_long.status_code == 422
+        wrong_origin = requests.post(
+            f"{base}/api/ask",
+            json={"question": "why?"},
+            headers={"Origin": "http://evil.example"},
+            timeout=30,
+        )
+        assert wrong_origin.status_code == 403
+        # Two answered, one refused by validation: the fourth question is the last allowed.
+        statuses = [
+            requests.post(f"{base}/api/ask", json={"question": "velocity on MOB?"}, timeout=30)
+            for _ in range(3)
+        ]
+        assert [s.status_code for s in statuses] == [200, 200, 429]
+
+
+def test_the_ask_command_answers_in_plain_words(served: Path) -> None:
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "jira_insights_pipeline.cli",
+            "ask",
+            "why is velocity dropping on MOB?",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "JIRA_INSIGHTS_DATA_DIR": str(served), "PYTHONWARNINGS": "ignore"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert completed.returncode == 0, completed.stderr
+    lines = completed.stdout.splitlines()
+    assert lines[0] == "[warning] Velocity dropped in MOB Sprint 30"
+    assert "16 points" in lines[1] and "30.3" in lines[1]
+    assert "Answered by the velocity analysis of MOB board, MOB Sprint 30" in lines[-1]
+
+
+def test_chromium_asks_from_the_question_box(served: Path) -> None:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    feed = read_feed(served)
+    (velocity,) = [
+        i for i in feed["insights"] if i["type"] == "velocity" and i["board"]["name"] == "MOB board"
+    ]
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu"):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    with live_service(served) as base:
+        driver = webdriver.Chrome(
+            service=Service(executable_path=str(CHROMEDRIVER)), options=options
+        )
+        try:
+            driver.get(base + "/")
+            wait = WebDriverWait(driver, 20)
+            box = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "form.ask input"))
+            box.send_keys("why is velocity dropping on MOB? <img src=x onerror=alert(1)>")
+            driver.find_element(By.CSS_SELECTOR, "form.ask button").click()
+            wait.until(lambda d: d.execute_script("return window.jiraInsightsService.answers"))
+            answer = driver.find_element(By.CSS_SELECTOR, ".ask-answer")
+            assert velocity["title"] in answer.text and "16 points" in answer.text
+            link = answer.find_element(By.TAG_NAME, "a")
+            assert link.get_attribute("href") == f"{base}/#{velocity['id']}"
+            assert driver.find_elements(By.CSS_SELECTOR, ".ask-answer img") == []
+            errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+            assert errors == []
+        finally:
+            driver.quit()

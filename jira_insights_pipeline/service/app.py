@@ -9,6 +9,7 @@ and writes only its own feedback file (`<data folder>/feedback/feedback.sqlite3`
     GET  /api/insights                   the feed's insights, filtered, ordered, dismissed hidden
     GET  /api/boards, /api/boards/{id}   per board: counts; its insights and resolved problems
     POST /api/insights/{id}/feedback     a verdict: helpful, not_helpful or dismiss (+ a note)
+    POST /api/ask                        a question in plain words, answered by an analysis
     GET  /openapi.json                   the OpenAPI description (FastAPI's)
 
 Safety (every request, before any endpoint): the Host header must be a local name unless the
@@ -22,6 +23,7 @@ from __future__ import annotations
 import hmac
 import html
 import os
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any, Literal
 
@@ -29,8 +31,9 @@ from fastapi import FastAPI, HTTPException, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
+from jira_insights_pipeline.ask import MAX_QUESTION_CHARS, Chooser, ask, current_analyses
 from jira_insights_pipeline.data_folder import DataFolder
-from jira_insights_pipeline.registry import use_case_names
+from jira_insights_pipeline.registry import use_case_names, use_cases
 from jira_insights_pipeline.service.feed import Feed, FeedUnavailable, FileStamp, PublishedFiles
 from jira_insights_pipeline.service.feedback import (
     FeedbackStore,
@@ -39,6 +42,8 @@ from jira_insights_pipeline.service.feedback import (
     order_insights,
 )
 from jira_insights_pipeline.service.models import (
+    AskAnswer,
+    AskIn,
     BoardDetail,
     BoardList,
     BoardSummary,
@@ -61,6 +66,27 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # surrogate pair (12 bytes, as Python's json and many clients write an emoji).
 MAX_BODY_BYTES = 16384
 DEFAULT_POLL_SECONDS = 5.0
+# Questions per client and minute: the model is one per process, on two cores.
+QUESTIONS_PER_MINUTE = 20
+
+
+class RateLimit:
+    """At most `limit` calls per client in any `window_seconds` (a sliding window, in memory:
+    a restart forgets it, which only lets a client ask again sooner)."""
+
+    def __init__(self, limit: int, window_seconds: float = 60.0) -> None:
+        self.limit = limit
+        self.window = window_seconds
+        self._calls: dict[str, list[float]] = {}
+
+    def allow(self, client: str, now: float | None = None) -> bool:
+        now = time.monotonic() if now is None else now
+        recent = [t for t in self._calls.get(client, []) if now - t < self.window]
+        allowed = len(recent) < self.limit
+        if allowed:
+            recent.append(now)
+        self._calls[client] = recent
+        return allowed
 
 
 def _problem(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -124,12 +150,16 @@ def create_app(
     token: str | None = None,
     allowed_hosts: Sequence[str] | None = LOCAL_HOSTS,
     poll_seconds: float = DEFAULT_POLL_SECONDS,
+    model: Chooser | None = None,
+    questions_per_minute: int = QUESTIONS_PER_MINUTE,
 ) -> FastAPI:
     """The service over the data folder `data_dir`. `token`: required of every request when
     given (`JIRA_INSIGHTS_SERVE_TOKEN`). `allowed_hosts`: the host names a request may be
     addressed to (the Host header; the local names by default), None for any (a non-local
     bind, which has a token). `poll_seconds`: how often the
-    served page asks whether the published files changed."""
+    served page asks whether the published files changed. `model`: what settles a question
+    the names and words leave open (the default model, loaded on the first such question;
+    None: such a question gets what can be asked)."""
     folder = data_dir if isinstance(data_dir, DataFolder) else DataFolder.at(data_dir)
     files = PublishedFiles(folder)
     store = FeedbackStore(feedback_path(folder.root))
@@ -353,6 +383,29 @@ def create_app(
         record = store.record(insight, verdict.verdict, verdict.note)
         hidden = is_dismissed(insight, store.dismissals().get(insight["subject"]))
         return FeedbackOut(**vars(record), hidden=hidden)  # type: ignore[arg-type]
+
+    questions = RateLimit(questions_per_minute)
+
+    @app.post(
+        "/api/ask",
+        response_model=AskAnswer,
+        response_model_exclude_none=True,
+        tags=["questions"],
+        responses={
+            429: {"model": Problem, "description": "Too many questions from this client"},
+            422: {"model": Problem, "description": f"Empty, or over {MAX_QUESTION_CHARS} chars"},
+        },
+    )
+    def ask_question(body: AskIn, request: Request) -> dict[str, Any]:
+        """Answers a question in plain words with the analysis it maps to (docs/questions.md):
+        that analysis's grounded insight, saying which one and why, or what can be asked."""
+        client = request.client.host if request.client else "unknown"
+        if not questions.allow(client):
+            raise HTTPException(
+                429, f"At most {questions_per_minute} questions a minute; ask again shortly."
+            )
+        feed = files.feed()
+        return ask(body.question, current_analyses(feed.insights), use_cases(), model)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def page() -> HTMLResponse:

@@ -168,3 +168,37 @@ class FeedbackOut(BaseModel):
 
 class Problem(BaseModel):
     detail: str
+
+
+class AskIn(BaseModel):
+    """A question in plain words (ask.py; at most 300 characters)."""
+
+    model_config = ConfigDict(extra="forbid")
+    question: str = Field(min_length=1, max_length=300)
+
+
+class AnalysisRef(BaseModel):
+    use_case: str
+    use_case_label: str
+    board: BoardRef
+    sprint: str | None
+    insight_id: str
+
+
+class AskAnswer(BaseModel):
+    """The answer: the analysis's insight as validated (`answered`), or what can be asked."""
+
+    model_config = ConfigDict(extra="allow")
+    question: str
+    answered: bool
+    message: str
+    analysis: AnalysisRef | None = None
+    chosen_because: str | None = None
+    severity: Severity | None = None
+    title: str | None = None
+    recommendations: list[str] = Field(default_factory=list)
+    facts: dict[str, Any] = Field(default_factory=dict)
+    evidence: list[Evidence] = Field(default_factory=list)
+    link: str | None = None
+    reason: str | None = None
+    examples: list[str] = Field(default_factory=list)

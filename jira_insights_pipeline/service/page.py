@@ -2,7 +2,8 @@
 disk, with a small script and style added to the copy it sends.
 
 The script (plain JavaScript, no library) adds "Helpful", "Not helpful" and "Dismiss" buttons
-and a note field to every insight, and polls `/api/version` (a conditional request answered
+and a note field to every insight, a question box above the boards (`POST /api/ask`, the answer
+written with `textContent`), and polls `/api/version` (a conditional request answered
 304 while nothing changed); when the published files change it fetches the page again, parses
 it with DOMParser and swaps the header and `<main>` in place, keeping the scroll position and
 the opened healthy findings: no reload, no flicker. It writes text only through `textContent`
@@ -20,6 +21,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 
+from jira_insights_pipeline.ask import MAX_QUESTION_CHARS
 from jira_insights_pipeline.service.feedback import NOTE_MAX_CHARS
 
 CONFIG_ELEMENT_ID = "jira-insights-service-config"
@@ -34,6 +36,17 @@ SERVICE_STYLE = """<style id="jira-insights-service-style">
   .feedback input { font: inherit; font-size: 13px; padding: 2px 6px; flex: 1 1 12em;
                     min-width: 8em; border: 1px solid var(--line); border-radius: 4px; }
   .feedback-status { font-size: 13px; color: var(--muted); }
+  form.ask { max-width: 1120px; margin: 16px auto 0; padding: 0 40px; display: flex;
+             flex-wrap: wrap; gap: 8px; }
+  form.ask input { font: inherit; flex: 1 1 20em; padding: 6px 10px; border: 1px solid var(--line);
+                   border-radius: 6px; }
+  form.ask button { font: inherit; padding: 6px 14px; border-radius: 6px; cursor: pointer;
+                    border: 1px solid var(--accent); background: var(--accent); color: #fff; }
+  .ask-answer { flex-basis: 100%; }
+  .ask-answer p { margin: 4px 0; }
+  .ask-why { font-size: 13px; color: var(--muted); }
+  @media (max-width: 600px) { form.ask { padding: 0 14px; } }
+  @media print { form.ask { display: none; } }
   @media print { .feedback { display: none; } }
 </style>
 """
@@ -151,7 +164,64 @@ SERVICE_SCRIPT = """(() => {
     }
   }
 
+  // The question box: outside <main>, so an in-place refresh keeps what was asked.
+  function questionBox() {
+    const form = document.createElement("form");
+    form.className = "ask";
+    form.setAttribute("role", "search");
+    const input = document.createElement("input");
+    input.type = "text";
+    input.maxLength = config.questionMaxChars;
+    input.placeholder = "Ask, e.g. why is velocity dropping on MOB?";
+    input.setAttribute("aria-label", "A question about the boards");
+    const button = document.createElement("button");
+    button.type = "submit";
+    button.textContent = "Ask";
+    const out = document.createElement("div");
+    out.className = "ask-answer";
+    out.setAttribute("aria-live", "polite");
+    form.append(input, button, out);
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      out.textContent = "Thinking…";
+      try {
+        const response = await fetch("/api/ask", {
+          method: "POST", headers: {"Content-Type": "application/json"},
+          body: JSON.stringify({question: input.value}),
+        });
+        const body = await response.json();
+        out.textContent = "";
+        if (!response.ok) {
+          const detail = typeof body.detail === "string" ? body.detail : "";
+          out.textContent = detail || "Not a question I can take.";
+          return;
+        }
+        const title = document.createElement("strong");
+        title.textContent = body.answered ? body.title : body.message;
+        const text = document.createElement("p");
+        text.textContent = body.answered ? body.message : (body.examples || []).join(" ");
+        const why = document.createElement("p");
+        why.className = "ask-why";
+        if (body.answered) {
+          why.textContent = "From the " + body.analysis.use_case_label.toLowerCase() +
+            " analysis of " + body.analysis.board.name + " (" + body.chosen_because + "). ";
+          const link = document.createElement("a");
+          link.href = "#" + body.analysis.insight_id;
+          link.textContent = "Show the insight";
+          why.append(link);
+        }
+        out.append(title, text, why);
+        state.answers = (state.answers || 0) + 1;
+      } catch (error) {
+        out.textContent = "The service did not answer.";
+      }
+    });
+    const main = document.querySelector("main");
+    if (main) main.before(form);
+  }
+
   decorate(document);
+  questionBox();
   window.setTimeout(poll, config.pollSeconds * 1000);
 })();
 """.replace("__CONFIG_ID__", CONFIG_ELEMENT_ID)
@@ -187,7 +257,12 @@ def served_page(
     """The published page with the service's style, its dismissed insights hidden, its
     configuration and its script. A page without the expected tags (not the pipeline's own)
     gets them appended rather than refused."""
-    config = {"version": version, "pollSeconds": poll_seconds, "noteMaxChars": NOTE_MAX_CHARS}
+    config = {
+        "version": version,
+        "pollSeconds": poll_seconds,
+        "noteMaxChars": NOTE_MAX_CHARS,
+        "questionMaxChars": MAX_QUESTION_CHARS,
+    }
     tail = (
         f'<script type="application/json" id="{CONFIG_ELEMENT_ID}">'
         f"{_json_for_script(config)}</script>\n<script>{SERVICE_SCRIPT}</script>\n"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping
+from typing import Any
 
 TOKEN_ENV = "JIRA_INSIGHTS_SERVE_TOKEN"
 DEFAULT_HOST = "127.0.0.1"
@@ -45,6 +46,18 @@ def serve_token(host: str, environ: Mapping[str, str]) -> str | None:
     return token
 
 
+def question_model(environ: Mapping[str, str]) -> Any:
+    """The model that settles open questions: the pipeline's default (or JIRA_INSIGHTS_MODEL_PATH),
+    loaded once per process on the first question that needs it; None when
+    JIRA_INSIGHTS_LLM=off."""
+    from jira_insights_pipeline.resources.llm import MODE_ENV, MODEL_PATH_ENV, LlamaModelResource
+
+    model = LlamaModelResource(
+        model_path=environ.get(MODEL_PATH_ENV, ""), mode=environ.get(MODE_ENV, "on")
+    )
+    return model if model.enabled else None
+
+
 def run(data_dir: str, host: str, port: int, environ: Mapping[str, str]) -> None:
     """Serves the data folder `data_dir` on host:port until interrupted (uvicorn)."""
     import uvicorn
@@ -55,7 +68,7 @@ def run(data_dir: str, host: str, port: int, environ: Mapping[str, str]) -> None
     # A local bind answers only requests addressed to a local name: a web page whose DNS name
     # was rebound to 127.0.0.1 sends its own name as Host, and is turned away.
     hosts = [*LOCAL_HOSTS, host] if is_loopback(host) else None
-    app = create_app(data_dir, token=token, allowed_hosts=hosts)
+    app = create_app(data_dir, token=token, allowed_hosts=hosts, model=question_model(environ))
     print(
         f"Serving the insights of {data_dir} on http://{host}:{port}/"
         + (" (token required)" if token else ""),
