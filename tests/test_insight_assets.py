@@ -9,6 +9,7 @@ multi-asset loads it once).
 """
 
 import json
+import logging
 import os
 from pathlib import Path
 
@@ -159,6 +160,49 @@ def test_each_asset_shows_its_insights_and_severity_counts(tmp_path: Path) -> No
     feed = _metadata(result, FEED_ASSET)
     assert (feed["error"], feed["warning"], feed["info"]) == (1, 8, 23)
     assert feed["path"].endswith("insights/insights_feed.json")
+
+
+def test_without_a_feedback_store_every_use_case_shows_zero_feedback(tmp_path: Path) -> None:
+    result = _materialize(tmp_path, LoadCountingModel(mode="off", load_log="unused"))
+    for use_case in use_cases():
+        shown = _metadata(result, use_case.insight_asset)
+        assert {k: v for k, v in shown.items() if k.startswith("feedback_")} == {
+            "feedback_helpful": 0,
+            "feedback_not_helpful": 0,
+            "feedback_dismissed": 0,
+        }
+    table = _metadata(result, FEED_ASSET)["feedback"]
+    assert table.splitlines()[0] == "| use case | helpful | not helpful | dismissed |"
+    assert "| velocity | 0 | 0 | 0 |" in table.splitlines()
+    assert len(table.splitlines()) == 2 + len(use_cases())
+    # Reading created nothing: the store is the service's.
+    assert not (tmp_path / "feedback").exists()
+
+
+def test_an_unreadable_feedback_store_is_warned_about_and_not_shown(tmp_path: Path) -> None:
+    store = tmp_path / "feedback" / "feedback.sqlite3"
+    store.parent.mkdir()
+    store.write_bytes(b"not a database, " * 100)
+    with dg.instance_for_test() as instance:
+        result = dg.materialize(
+            with_publication([demo_metric_tables, insights]),
+            resources=_resources(tmp_path, LoadCountingModel(mode="off", load_log="unused")),
+            instance=instance,
+        )
+        logged = [
+            (entry.level, entry.user_message)
+            for entry in instance.all_logs(result.run_id)
+            if "feedback store" in entry.user_message
+        ]
+    assert result.success
+    for asset in [*(u.insight_asset for u in use_cases()), FEED_ASSET]:
+        assert not any(key.startswith("feedback") for key in _metadata(result, asset))
+    ((level, message),) = logged
+    assert level == logging.WARNING
+    assert message == (
+        f"The feedback store {store} cannot be read (file is not a database): no feedback is shown."
+    )
+    assert store.read_bytes() == b"not a database, " * 100
 
 
 def test_with_the_model_off_templates_write_everything(tmp_path: Path) -> None:

@@ -35,22 +35,30 @@ from jira_insights_pipeline.report.digest import (
     iso_week,
 )
 from jira_insights_pipeline.report.figures import Figure
+from jira_insights_pipeline.service.feedback import (
+    Dismissal,
+    FeedbackSnapshot,
+    facts_fingerprint,
+)
 
 WEEK_BEFORE = "2026-11-06T18:00:00+00:00"  # a Friday of ISO week 2026-W45
 SAMPLE_DAY = "2026-11-20"  # the sample's own as-of day, in 2026-W47
 
 
-def _insight(subject: str, board_id: int, severity: str, title: str) -> dict[str, Any]:
+def _insight(
+    subject: str, board_id: int, severity: str, title: str, use_case: str = "missed_target"
+) -> dict[str, Any]:
     return {
         "subject": subject,
         "id": f"{subject}-x",
-        "type": "missed_target",
+        "type": use_case,
         "severity": severity,
         "title": title,
         "message": f"{title}, because of a cause.",
         "recommendations": ["Do one thing."],
         "board": {"id": board_id, "name": f"Board {board_id}"},
         "sprint": None,
+        "facts": {"subject": subject, "severity": severity},
     }
 
 
@@ -116,6 +124,67 @@ def test_a_digest_lists_what_is_new_and_resolved_per_board() -> None:
     assert "Trend of 1." in lines
     assert "New since 2026-11-13: Newly missing" in lines
     assert "Resolved since 2026-11-13: Was missing" in lines
+
+
+def test_attention_follows_severity_then_the_teams_helpfulness() -> None:
+    feed = [  # the feed's order: most severe first, then the registry's use case order
+        _insight("s-scope", 1, "error", "Scope grew", "scope_creep"),
+        _insight("s-miss", 1, "warning", "Target missed", "missed_target"),
+        _insight("s-flow", 1, "warning", "Work is slow", "flow"),
+        _insight("s-velocity", 1, "warning", "Velocity fell", "velocity"),
+        _insight("s-fine", 1, "info", "Hygiene is fine", "hygiene"),
+    ]
+
+    def attention(feedback: FeedbackSnapshot | None = None) -> list[dict[str, Any]]:
+        extra = () if feedback is None else (feedback,)
+        digest = build_digest(
+            DigestWeek("2026-W47", False, "2026-11-23T08:00:05+00:00"),
+            "2026-11-20T09:00:00+00:00",
+            feed,
+            None,
+            {1: "Board 1"},
+            lambda board_id: [],
+            lambda board_id: [],
+            *extra,
+        )
+        return digest["boards"][0]["attention"]
+
+    # Without feedback: the feed's order, nothing dismissed.
+    assert [i["title"] for i in attention()] == [
+        "Scope grew",
+        "Target missed",
+        "Work is slow",
+        "Velocity fell",
+    ]
+    assert [i["dismissed"] for i in attention()] == [False] * 4
+    # Velocity most helpful (+2), flow unrated (0), missed target unhelpful (-1): within the
+    # warnings velocity comes first and missed target last; the error stays above them all,
+    # however unhelpful its use case (-5).
+    liked = FeedbackSnapshot(
+        counts={},
+        helpfulness={"velocity": 2, "missed_target": -1, "scope_creep": -5},
+        dismissals={
+            # Dismissed with the facts it still has: marked, but still listed.
+            "s-flow": Dismissal("warning", facts_fingerprint(feed[2]["facts"])),
+            # Dismissed as info and raised since: news, so not dismissed.
+            "s-velocity": Dismissal("info", facts_fingerprint(feed[3]["facts"])),
+        },
+    )
+    ordered = attention(liked)
+    assert [(i["title"], i["type"]) for i in ordered] == [
+        ("Scope grew", "scope_creep"),
+        ("Velocity fell", "velocity"),
+        ("Work is slow", "flow"),
+        ("Target missed", "missed_target"),
+    ]
+    assert [i["dismissed"] for i in ordered] == [False, False, True, False]
+    # Equal helpfulness keeps the feed's order (the sort is stable).
+    tied = FeedbackSnapshot({}, {"missed_target": 1, "flow": 1, "velocity": 1}, {})
+    assert [i["title"] for i in attention(tied)][1:] == [
+        "Target missed",
+        "Work is slow",
+        "Velocity fell",
+    ]
 
 
 def test_jira_text_stays_text_in_the_digest() -> None:

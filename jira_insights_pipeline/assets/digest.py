@@ -30,6 +30,7 @@ from jira_insights_pipeline.report.digest import (
 )
 from jira_insights_pipeline.report.figures import Figure
 from jira_insights_pipeline.resources.settings import PipelineSettings
+from jira_insights_pipeline.service.feedback import NO_FEEDBACK, read_feedback
 from jira_insights_pipeline.use_case import UseCase
 
 DIGEST_ASSET = "weekly_digest"
@@ -91,6 +92,9 @@ def build_digest_asset(use_cases: Sequence[UseCase]) -> dg.AssetsDefinition:
         week = DigestWeek.of_run(
             context.run.tags.get(SCHEDULED_TIME_TAG), as_of_day, datetime.now(tz=UTC)
         )
+        # The team's verdicts, read-only: they order what needs attention. A store that
+        # cannot be read is warned about and the digest keeps the feed's order.
+        feedback = read_feedback(folder.feedback, warn=context.log.warning)
         digest = build_digest(
             week,
             as_of.isoformat(),
@@ -99,6 +103,7 @@ def build_digest_asset(use_cases: Sequence[UseCase]) -> dg.AssetsDefinition:
             current.board_names,
             figures,
             trends,
+            feedback or NO_FEEDBACK,
         )
         markdown = digest_markdown(digest)
         stem = digest_file_stem(digest["week"])

@@ -34,6 +34,11 @@ from jira_insights_pipeline.markdown import markdown_escape
 from jira_insights_pipeline.registry import Thresholds, use_case_names
 from jira_insights_pipeline.resources.llm import LlamaModelResource
 from jira_insights_pipeline.resources.settings import PipelineSettings
+from jira_insights_pipeline.service.feedback import (
+    COUNT_NAMES,
+    FeedbackSnapshot,
+    read_feedback,
+)
 from jira_insights_pipeline.use_case import UseCase
 
 INSIGHTS_GROUP = "insights"
@@ -83,6 +88,26 @@ def _timings_markdown(written: Sequence[WrittenInsight]) -> str:
         for item in written
     ]
     return "\n".join(rows)
+
+
+def feedback_markdown(feedback: FeedbackSnapshot, use_cases: Sequence[str]) -> str:
+    """The team's feedback counts per use case, as the feed's metadata shows them."""
+    rows = [
+        "| use case | " + " | ".join(name.replace("_", " ") for name in COUNT_NAMES) + " |",
+        "| --- |" + " --- |" * len(COUNT_NAMES),
+    ]
+    for use_case in use_cases:
+        counts = feedback.counts_of(use_case)
+        rows.append(f"| {use_case} | " + " | ".join(str(counts[n]) for n in COUNT_NAMES) + " |")
+    return "\n".join(rows)
+
+
+def _feedback_metadata(feedback: FeedbackSnapshot | None, use_case: str) -> dict[str, int]:
+    """`feedback_helpful`, `feedback_not_helpful`, `feedback_dismissed`; nothing when the
+    store could not be read."""
+    if feedback is None:
+        return {}
+    return {f"feedback_{name}": count for name, count in feedback.counts_of(use_case).items()}
 
 
 def _metadata(
@@ -157,6 +182,8 @@ def build_insights_asset(use_cases: Sequence[UseCase]) -> dg.AssetsDefinition:
         )
         if previous is None:
             context.log.info("No earlier insight history: every change is left empty.")
+        # The team's verdicts (the service's store), read-only; None when it cannot be read.
+        feedback = read_feedback(pipeline_settings.folder.feedback, warn=context.log.warning)
         started = time.perf_counter()
         every_document: list[dict[str, Any]] = []
         for use_case in use_cases:
@@ -169,6 +196,7 @@ def build_insights_asset(use_cases: Sequence[UseCase]) -> dg.AssetsDefinition:
                 f"worded by the model, {len(stats.rejections)} model answers rejected."
             )
             metadata = _metadata(documents, written)
+            metadata.update(_feedback_metadata(feedback, use_case.name))
             if model is not None:
                 metadata["model_file"] = model.model_file_name or ""
                 metadata["completion_tokens"] = stats.completion_tokens
@@ -183,6 +211,10 @@ def build_insights_asset(use_cases: Sequence[UseCase]) -> dg.AssetsDefinition:
         feed_metadata = _metadata(feed)
         feed_metadata["compared_with"] = compared_with or "none"
         feed_metadata.update(change_counts(feed, gone))
+        if feedback is not None:
+            feed_metadata["feedback"] = dg.MetadataValue.md(
+                feedback_markdown(feedback, [use_case.name for use_case in use_cases])
+            )
         feed_metadata["seconds"] = round(time.perf_counter() - started, 3)
         if model is not None and model.load_seconds is not None:
             feed_metadata["model_load_seconds"] = round(model.load_seconds, 3)

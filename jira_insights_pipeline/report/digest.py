@@ -3,7 +3,10 @@
 For each board: its key figures (one per use case, the report's), the trend its use cases
 describe (e.g. completion over the last sprints), the problems raised now with their causes (the
 grounded insight messages), and what changed since the feed of a week before: problems that are
-new this week and problems resolved. The digest is plain data (`build_digest`), written as
+new this week and problems resolved. Each board's problems are listed most severe first, then
+by how helpful the team found their use case (the service's feedback, `order_insights`), then
+in the feed's order; one the team dismissed stays listed (the digest is a record) and is marked
+`"dismissed": true`. The digest is plain data (`build_digest`), written as
 Markdown for a retrospective and as a small self-contained HTML page (jinja2, autoescaped), and
 kept as JSON, from which the alert sensor posts one message per board per ISO week.
 """
@@ -27,6 +30,12 @@ from jira_insights_pipeline.insights.history import (
 from jira_insights_pipeline.markdown import markdown_escape
 from jira_insights_pipeline.report.figures import Figure
 from jira_insights_pipeline.report.render import template_environment
+from jira_insights_pipeline.service.feedback import (
+    NO_FEEDBACK,
+    FeedbackSnapshot,
+    is_dismissed,
+    order_insights,
+)
 
 DIGEST_SCHEMA_VERSION = "1.0"
 # A week ago: the digest compares with the newest feed at least this many days older.
@@ -60,7 +69,8 @@ def compared_day(as_of_day: date) -> date:
     return as_of_day - WEEK + timedelta(days=1)
 
 
-def _attention(insight: Mapping[str, Any]) -> dict[str, Any]:
+def _attention(insight: Mapping[str, Any], feedback: FeedbackSnapshot) -> dict[str, Any]:
+    dismissal = feedback.dismissals.get(insight["subject"])
     return {
         "severity": insight["severity"],
         "title": insight["title"],
@@ -68,6 +78,8 @@ def _attention(insight: Mapping[str, Any]) -> dict[str, Any]:
         "recommendations": list(insight["recommendations"]),
         "change": insight.get("change"),
         "sprint": insight["sprint"]["name"] if insight["sprint"] else None,
+        "type": insight["type"],
+        "dismissed": dismissal is not None and is_dismissed(insight, dismissal),
     }
 
 
@@ -99,9 +111,12 @@ def build_digest(
     boards: Mapping[int, str],
     figures: Callable[[int], list[Figure]],
     trends: Callable[[int], list[str]],
+    feedback: FeedbackSnapshot = NO_FEEDBACK,
 ) -> dict[str, Any]:
     """The digest of `week`: one entry per board of `boards`, from the current `insights` (the
-    feed's, as of `as_of`), compared with `week_before` (the feed of a week ago, or None)."""
+    feed's, as of `as_of`), compared with `week_before` (the feed of a week ago, or None). Each
+    board's attention list follows `order_insights` with `feedback`'s helpfulness, and marks
+    the insights `feedback` dismisses."""
     marked = mark_changes(insights, week_before)
     gone = resolved(insights, week_before)
     # New this week: raised now and not raised a week before (absent, or healthy then), the
@@ -113,14 +128,17 @@ def build_digest(
     )
     entries = []
     for board_id, name in sorted(boards.items(), key=lambda item: item[1]):
-        raised = [i for i in marked if i["board"]["id"] == board_id and is_raised(i["severity"])]
+        raised = order_insights(
+            [i for i in marked if i["board"]["id"] == board_id and is_raised(i["severity"])],
+            feedback.helpfulness,
+        )
         entries.append(
             {
                 "digest_id": digest_id(week.week, board_id),
                 "board": {"id": board_id, "name": name},
                 "figures": [asdict(figure) for figure in figures(board_id)],
                 "trends": trends(board_id),
-                "attention": [_attention(insight) for insight in raised],
+                "attention": [_attention(insight, feedback) for insight in raised],
                 "new": [
                     i["title"]
                     for i in raised

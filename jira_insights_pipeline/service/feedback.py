@@ -13,6 +13,9 @@ The rules, as plain functions so they are tested without HTTP:
   severity rises above the dismissed severity or its facts differ from the dismissed ones.
 - `order_insights`: most severe first, then the use cases the team found most helpful
   (helpful minus not-helpful verdicts, over all its insights), then the feed's own order.
+
+Pipeline runs read the store only through `read_feedback` (`ReadOnlyFeedbackStore`, opened
+with SQLite's `mode=ro`): the insight assets' feedback counts and the weekly digest's order.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -199,3 +202,71 @@ class FeedbackStore:
                 "when 'not_helpful' then -1 else 0 end) as score from feedback group by use_case"
             ).fetchall()
         return {row["use_case"]: int(row["score"]) for row in rows}
+
+
+# What a use case's feedback counts hold, in this order (the Dagster UI's metadata names).
+COUNT_NAMES: tuple[str, ...] = ("helpful", "not_helpful", "dismissed")
+
+
+class ReadOnlyFeedbackStore(FeedbackStore):
+    """The feedback file as a pipeline run reads it: opened read-only (`mode=ro`), so a run
+    never creates the file, writes to it or takes its write lock. A missing file reads as no
+    feedback; a file that cannot be read raises `sqlite3.Error` (or `OSError`)."""
+
+    @contextmanager
+    def _connection(self, *, create: bool) -> Iterator[sqlite3.Connection | None]:
+        if create:
+            raise PermissionError("a read-only feedback store records nothing")
+        if not self.path.is_file():
+            yield None
+            return
+        uri = f"{self.path.resolve().as_uri()}?mode=ro"
+        with closing(sqlite3.connect(uri, uri=True, timeout=10)) as connection:
+            connection.row_factory = sqlite3.Row
+            yield connection
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Per use case that has feedback, its verdicts counted: `helpful`, `not_helpful`,
+        `dismissed`."""
+        with self._connection(create=False) as connection:
+            if connection is None:
+                return {}
+            rows = connection.execute(
+                "select use_case, verdict, count(*) as n from feedback group by use_case, verdict"
+            ).fetchall()
+        found: dict[str, dict[str, int]] = {}
+        for row in rows:
+            name = "dismissed" if row["verdict"] == "dismiss" else row["verdict"]
+            found.setdefault(row["use_case"], dict.fromkeys(COUNT_NAMES, 0))[name] = int(row["n"])
+        return found
+
+
+@dataclass(frozen=True)
+class FeedbackSnapshot:
+    """What a run reads of the feedback: counts per use case, helpfulness per use case (the
+    score `order_insights` sorts by) and the latest dismissal per subject."""
+
+    counts: Mapping[str, Mapping[str, int]]
+    helpfulness: Mapping[str, int]
+    dismissals: Mapping[str, Dismissal]
+
+    def counts_of(self, use_case: str) -> dict[str, int]:
+        """A use case's counts, zeros when it has no feedback."""
+        return {name: int(self.counts.get(use_case, {}).get(name, 0)) for name in COUNT_NAMES}
+
+
+NO_FEEDBACK = FeedbackSnapshot(counts={}, helpfulness={}, dismissals={})
+
+
+def read_feedback(path: Path, warn: Callable[[str], object]) -> FeedbackSnapshot | None:
+    """The feedback at `path` (`DataFolder.feedback`), read-only: `NO_FEEDBACK` when the file
+    does not exist; None, after calling `warn` with why, when it cannot be read (a run shows no
+    feedback rather than failing)."""
+    store = ReadOnlyFeedbackStore(path)
+    try:
+        return FeedbackSnapshot(
+            counts=store.counts(), helpfulness=store.helpfulness(), dismissals=store.dismissals()
+        )
+    except (sqlite3.Error, OSError) as error:
+        warn(f"The feedback store {path} cannot be read ({error}): no feedback is shown.")
+        return None
