@@ -356,8 +356,10 @@ def test_the_openapi_description_lists_every_endpoint(served: Path) -> None:
         "/api/boards",
         "/api/boards/{board_id}",
         "/api/insights/{insight_id}/feedback",
+        "/api/ask",
     }
     schemas = described["components"]["schemas"]
+    assert schemas["AskIn"]["properties"]["question"]["maxLength"] == 300
     assert schemas["FeedbackIn"]["properties"]["note"]["maxLength"] == 500
     assert schemas["FeedbackIn"]["properties"]["verdict"]["enum"] == [
         "helpful",
