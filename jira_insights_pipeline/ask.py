@@ -30,6 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from jira_insights_pipeline.resources.llm import ModelUnavailableError
 from jira_insights_pipeline.rules import SEVERITY_RANK
 from jira_insights_pipeline.use_case import UseCase
 
@@ -102,9 +103,9 @@ def _close(word: str, candidates: Sequence[str]) -> bool:
 
 
 def board_keys(board_name: str) -> list[str]:
-    """The words a question names a board by: its name's words other than "board" (Jira's
-    default board name is "<KEY> board")."""
-    return [word for word in question_words(board_name) if word != "board"]
+    """The word a question names a board by: the first of its name, the project key of Jira's
+    default "<KEY> board" (not every word: "Mobile Team board" must not answer "team")."""
+    return question_words(board_name)[:1]
 
 
 def mentioned_boards(words: Sequence[str], boards: Mapping[int, str]) -> list[int]:
@@ -179,6 +180,14 @@ def ask(
             f"The question is {len(question)} characters long; ask in at most {MAX_QUESTION_CHARS}."
         )
     labels = {u.name: u.label for u in use_cases}
+    if not analyses:
+        return {
+            "question": question,
+            "answered": False,
+            "reason": "no insights are published",
+            "message": "No insights are published yet: run the pipeline first (make demo).",
+            "examples": [],
+        }
     topics = {u.name: f"{u.label.lower()}: {u.wording.topic}" for u in use_cases}
     boards = {a.board_id: a.board_name for a in analyses}
     words = question_words(question)
@@ -206,9 +215,12 @@ def ask(
     elif model is None:
         return fallback(question, analyses, labels, "the model is off and the topic is open")
     else:
-        topic = _model_choice(
-            model, question, "Which topic is the Scrum Master's question about?", topic_options
-        )
+        try:
+            topic = _model_choice(
+                model, question, "Which topic is the Scrum Master's question about?", topic_options
+            )
+        except ModelUnavailableError as error:
+            return fallback(question, analyses, labels, f"the topic is open and {error}")
         how.append(f"the model chose {labels[topic].lower()} among {len(topic_options)} topics")
     candidates = [a for a in candidates if a.use_case == topic]
     chosen = _most_telling(_sprint_named(words, candidates) or candidates)

@@ -35,6 +35,7 @@ class InsightsReader:
     def __init__(self, data_dir: Path) -> None:
         self.folder = DataFolder(data_dir)
         self._model: Any = None
+        self._model_made = False
 
     def feed(self) -> dict[str, Any]:
         path = self.folder.insights_feed
@@ -46,11 +47,14 @@ class InsightsReader:
         return read_insight_file(path)
 
     def model(self) -> Any:
-        if self._model is None:
-            from jira_insights_pipeline.resources.llm import MODE_ENV, LlamaModelResource
+        """The model `serve` and `ask` use too (JIRA_INSIGHTS_LLM, JIRA_INSIGHTS_MODEL_PATH),
+        made once per process; None when it is off."""
+        if not self._model_made:
+            from jira_insights_pipeline.service.server import question_model
 
-            self._model = LlamaModelResource(mode=os.environ.get(MODE_ENV, "on"))
-        return self._model if self._model.enabled else None
+            self._model = question_model(os.environ)
+            self._model_made = True
+        return self._model
 
     def board_id(self, board: str) -> int:
         """The id of the board `board` names (its id, its name, or its key), or a ValueError

@@ -136,3 +136,29 @@ def test_questions_are_bounded_and_words_are_plain() -> None:
         "velocity",
         "drop",
     ]
+
+
+class MissingModel:
+    """A model whose file is gone: what LlamaModelResource raises on first use."""
+
+    def choose(self, messages: list[dict[str, str]], answers: Any, seed: int) -> Any:
+        from jira_insights_pipeline.resources.llm import ModelUnavailableError
+
+        raise ModelUnavailableError("llama.cpp could not load /models/gone.gguf")
+
+
+def test_a_missing_model_or_no_insights_get_a_plain_answer(feed: list[dict[str, Any]]) -> None:
+    result = ask("bugs left on PAY?", current_analyses(feed), use_cases(), MissingModel())
+    assert result["answered"] is False and "could not load /models/gone.gguf" in result["reason"]
+    nothing = ask("why is velocity dropping on MOB?", [], use_cases(), None)
+    assert (
+        nothing["message"] == "No insights are published yet: run the pipeline first (make demo)."
+    )
+
+
+def test_a_board_is_named_by_its_key_not_by_any_word_of_its_name() -> None:
+    from jira_insights_pipeline.ask import mentioned_boards
+
+    boards = {1: "MOB board", 2: "Mobile Team Scrum board"}
+    assert mentioned_boards(question_words("how is the team on MOB?"), boards) == [1]
+    assert mentioned_boards(question_words("anything on scrum?"), boards) == []

@@ -155,6 +155,9 @@ class LlamaModelResource(dg.ConfigurableResource):
     _loaded_path: Path | None = PrivateAttr(default=None)
     _chat_formatter: Any = PrivateAttr(default=None)
     _load_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    # One choice at a time: decoding moves the model's token state and cache, and the service
+    # answers questions from several threads.
+    _choose_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
     _load_seconds: float | None = PrivateAttr(default=None)
 
     # -- configuration resolved at execution time -------------------------------------------
@@ -274,6 +277,17 @@ class LlamaModelResource(dg.ConfigurableResource):
         written: greedy at temperature 0 (the resource's default), else sampled with `seed`.
         See `answer_choice` for how the choice is decoded."""
         llama = self.llama()
+        with self._choose_lock:
+            return self._choose(llama, messages, answers, seed, temperature)
+
+    def _choose(
+        self,
+        llama: Any,
+        messages: list[dict[str, str]],
+        answers: Sequence[str],
+        seed: int,
+        temperature: float | None,
+    ) -> Completion:
         started = time.perf_counter()
         if self._chat_formatter is None:
             self._chat_formatter = chat_formatter(llama)

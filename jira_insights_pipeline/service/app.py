@@ -23,6 +23,7 @@ from __future__ import annotations
 import hmac
 import html
 import os
+import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any, Literal
@@ -78,15 +79,18 @@ class RateLimit:
         self.limit = limit
         self.window = window_seconds
         self._calls: dict[str, list[float]] = {}
+        # FastAPI runs the endpoint in a thread pool: the count is taken under a lock.
+        self._lock = threading.Lock()
 
     def allow(self, client: str, now: float | None = None) -> bool:
         now = time.monotonic() if now is None else now
-        recent = [t for t in self._calls.get(client, []) if now - t < self.window]
-        allowed = len(recent) < self.limit
-        if allowed:
-            recent.append(now)
-        self._calls[client] = recent
-        return allowed
+        with self._lock:
+            recent = [t for t in self._calls.get(client, []) if now - t < self.window]
+            allowed = len(recent) < self.limit
+            if allowed:
+                recent.append(now)
+            self._calls[client] = recent
+            return allowed
 
 
 def _problem(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:

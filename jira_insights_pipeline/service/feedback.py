@@ -91,13 +91,14 @@ class Dismissal:
 
 def is_dismissed(insight: Mapping[str, Any], dismissal: Dismissal | None) -> bool:
     """Whether `insight` is hidden by its subject's latest dismissal: it is, while its severity
-    is no higher than when it was dismissed and its facts are the ones the person saw. A rise
-    in severity or any change of a figure brings it back, since that is news."""
+    is no higher than when it was dismissed; a rise brings it back, since that is news.
+
+    Its facts are recorded (`facts_fingerprint`) but do not decide: many count days ("open for
+    12 days", "the oldest bug appeared 21 days after its story"), so they change with every
+    snapshot, and a dismissal undone by tomorrow's day count would hide nothing."""
     if dismissal is None:
         return False
-    if SEVERITY_RANK[insight["severity"]] > SEVERITY_RANK[dismissal.severity]:
-        return False
-    return facts_fingerprint(insight["facts"]) == dismissal.facts_fingerprint
+    return SEVERITY_RANK[insight["severity"]] <= SEVERITY_RANK[dismissal.severity]
 
 
 def order_insights(

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from jira_insights_pipeline.ask import MAX_QUESTION_CHARS
 from jira_insights_pipeline.service.feedback import NOTE_MAX_CHARS
 
 Severity = Literal["info", "warning", "error"]
@@ -171,10 +172,10 @@ class Problem(BaseModel):
 
 
 class AskIn(BaseModel):
-    """A question in plain words (ask.py; at most 300 characters)."""
+    """A question in plain words (ask.py), not blank, at most MAX_QUESTION_CHARS long."""
 
-    model_config = ConfigDict(extra="forbid")
-    question: str = Field(min_length=1, max_length=300)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
 
 
 class AnalysisRef(BaseModel):
