@@ -1,4 +1,4 @@
-"""Questions in plain words ("why is velocity dropping on MOB?"), answered by an analysis that
+"""Questions in plain words ("why is MOB slowing down?"), answered by an analysis that
 exists.
 
 The analyses are the current insights: one per use case, board (and sprint), each computed from
@@ -37,7 +37,7 @@ from jira_insights_pipeline.use_case import UseCase
 # Longer questions are refused: a question, not a document, and the prompt stays small.
 MAX_QUESTION_CHARS = 300
 # How close a word must be to a board key or a use case's word to count (difflib's ratio):
-# "velocty" matches "velocity", "mob" does not match "job".
+# "slowwing" matches "slowing", "mob" does not match "job".
 CLOSE_MATCH = 0.84
 # The seed of the model's choice, so the same question gets the same answer.
 CHOICE_SEED = 7
@@ -174,7 +174,7 @@ def ask(
     be asked. Without a model, an open choice is answered with what can be asked."""
     question = question.strip()
     if not question:
-        raise QuestionError("Ask a question, e.g. 'why is velocity dropping on MOB?'.")
+        raise QuestionError("Ask a question, e.g. 'why is MOB slowing down?'.")
     if len(question) > MAX_QUESTION_CHARS:
         raise QuestionError(
             f"The question is {len(question)} characters long; ask in at most {MAX_QUESTION_CHARS}."
@@ -225,7 +225,7 @@ def ask(
     candidates = [a for a in candidates if a.use_case == topic]
     chosen = _most_telling(_sprint_named(words, candidates) or candidates)
     if len({a.board_id for a in candidates}) > 1:
-        # "Why is velocity dropping?" asks about the board where it is: the most severe.
+        # "Why are we slowing down?" asks about the board where it happens: the most severe.
         how.append(f"of the boards, {chosen.board_name}'s is the most severe")
     return answer(question, chosen, labels, how)
 

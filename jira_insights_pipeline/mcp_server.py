@@ -185,15 +185,20 @@ def build_server(data_dir: Path) -> Any:
         """One board's insights by severity and what was resolved since the day before."""
         return _anticipated(lambda: board_summary(reader, board))
 
-    @server.tool(name="explain")
+    # The use cases are the registry's, named in the description the client reads.
+    use_case_list = ", ".join(u.name for u in use_cases())
+
+    @server.tool(
+        name="explain",
+        description="One analysis of a board (board: id, name or key; use case: one of "
+        f"{use_case_list}, or its label): its figures, causes, evidence and advice.",
+    )
     def explain_tool(board: str, use_case: str) -> dict[str, Any]:
-        """One analysis of a board (use case: velocity, missed_target, scope_creep,
-        defect_leakage, team_health, flow): its figures, causes, evidence and advice."""
         return _anticipated(lambda: explain(reader, board, use_case))
 
     @server.tool(name="ask")
     def ask_tool(question: str) -> dict[str, Any]:
-        """A question in plain words ("why is velocity dropping on MOB?"), answered by the
+        """A question in plain words ("why is MOB slowing down?"), answered by the
         analysis it maps to, saying which one."""
         return _anticipated(lambda: ask(reader, question))
 

@@ -172,7 +172,7 @@ SERVICE_SCRIPT = """(() => {
     const input = document.createElement("input");
     input.type = "text";
     input.maxLength = config.questionMaxChars;
-    input.placeholder = "Ask, e.g. why is velocity dropping on MOB?";
+    input.placeholder = "Ask, e.g. why is MOB slowing down?";
     input.setAttribute("aria-label", "A question about the boards");
     const button = document.createElement("button");
     button.type = "submit";
