@@ -230,6 +230,16 @@ def ask(
     return answer(question, chosen, labels, how)
 
 
+def answer_from_feed(
+    question: str, insights: Sequence[Mapping[str, Any]], model: Chooser | None
+) -> dict[str, Any]:
+    """`ask` over the analyses of a feed's insights and every registered use case: the one
+    call the CLI, the service and the MCP server make."""
+    from jira_insights_pipeline.registry import use_cases
+
+    return ask(question, current_analyses(insights), use_cases(), model)
+
+
 def answer(
     question: str, analysis: Analysis, labels: Mapping[str, str], how: Sequence[str]
 ) -> dict[str, Any]:

@@ -206,10 +206,9 @@ def data_day(data_dir: Path, environ: Mapping[str, str]) -> date:
 
 def _ask(data_dir: Path, question: str, as_json: bool) -> int:
     """Answers `question` from the published feed, the model settling what words leave open."""
-    from jira_insights_pipeline.ask import QuestionError, ask, current_analyses
+    from jira_insights_pipeline.ask import QuestionError, answer_from_feed
     from jira_insights_pipeline.insights.documents import InsightDocumentError
     from jira_insights_pipeline.insights.io_manager import read_insight_file
-    from jira_insights_pipeline.registry import use_cases
     from jira_insights_pipeline.service.server import question_model
 
     feed = DataFolder(data_dir).insights_feed
@@ -217,8 +216,8 @@ def _ask(data_dir: Path, question: str, as_json: bool) -> int:
         print(f"No insights feed at {feed}: run the pipeline first (make demo).", file=sys.stderr)
         return 1
     try:
-        analyses = current_analyses(read_insight_file(feed)["insights"])
-        result = ask(question, analyses, use_cases(), question_model(os.environ))
+        insights = read_insight_file(feed)["insights"]
+        result = answer_from_feed(question, insights, question_model(os.environ))
     except (QuestionError, InsightDocumentError) as error:
         print(error, file=sys.stderr)
         return 2

@@ -20,8 +20,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from jira_insights_pipeline.ask import ask as ask_question
-from jira_insights_pipeline.ask import current_analyses, mentioned_boards, question_words
+from jira_insights_pipeline.ask import answer_from_feed, mentioned_boards, question_words
 from jira_insights_pipeline.data_folder import DATA_DIR_ENV, DataFolder
 from jira_insights_pipeline.insights.io_manager import read_insight_file
 from jira_insights_pipeline.registry import use_cases
@@ -146,8 +145,7 @@ def explain(reader: InsightsReader, board: str, use_case: str) -> dict[str, Any]
 
 def ask(reader: InsightsReader, question: str) -> dict[str, Any]:
     """A question in plain words, answered by the analysis it maps to (ask.py)."""
-    analyses = current_analyses(reader.feed()["insights"])
-    return ask_question(question, analyses, use_cases(), reader.model())
+    return answer_from_feed(question, reader.feed()["insights"], reader.model())
 
 
 def _anticipated(call: Callable[[], dict[str, Any]]) -> dict[str, Any]:

@@ -36,12 +36,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from duckdb import DuckDBPyConnection
-
 from jira_insights_pipeline.data_folder import DataFolder, write_text_atomically
 from jira_insights_pipeline.resources.io_managers import (
     DRAFT_PARTITIONS_SCHEMA,
     drafted_partitions,
+    holds_table,
     warehouse_connection,
 )
 
@@ -143,7 +142,7 @@ def publish_tables(
                 for schema, table in tables:
                     db.execute(f'create schema if not exists "{schema}"')
                     drafted = f'{source[(schema, table)]}."{schema}"."{table}"'
-                    if (schema, table) in partitions and _holds_table(db, schema, table):
+                    if (schema, table) in partitions and holds_table(db, schema, table):
                         column, keys = partitions[(schema, table)]
                         # Every other partition stays; the run's replace theirs. By name, so
                         # a column added since the last run joins with nulls for older days.
@@ -181,21 +180,12 @@ def published_data_time(folder: DataFolder) -> datetime | None:
         return None
     with warehouse_connection(folder.warehouse, read_only=True) as db:
         schema, table = PUBLICATIONS_TABLE.split(".")
-        if not _holds_table(db, schema, table):
+        if not holds_table(db, schema, table):
             return None
         row = db.execute(
             f"select max(snapshot_run_started_at) from {PUBLICATIONS_TABLE}"
         ).fetchone()
     return None if row is None or row[0] is None else row[0]
-
-
-def _holds_table(db: DuckDBPyConnection, schema: str, table: str) -> bool:
-    found = db.execute(
-        "select count(*) from duckdb_tables() where database_name = current_database() "
-        "and schema_name = ? and table_name = ?",
-        [schema, table],
-    ).fetchone()
-    return bool(found and found[0])
 
 
 def publish_run(

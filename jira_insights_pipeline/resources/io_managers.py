@@ -60,10 +60,13 @@ def warehouse_connection(
         connection.close()
 
 
-def _holds(connection: DuckDBConnection, schema: str, table: str) -> bool:
+def holds_table(connection: DuckDBConnection, schema: str, table: str, database: str = "") -> bool:
+    """Whether the connection's own database (or the attached `database`) holds
+    `schema.table`; attached drafts are never mistaken for it."""
     found = connection.execute(
-        "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
-        [schema, table],
+        "select count(*) from duckdb_tables() where database_name = "
+        "coalesce(nullif(?, ''), current_database()) and schema_name = ? and table_name = ?",
+        [database, schema, table],
     ).fetchone()
     return bool(found and found[0])
 
@@ -73,7 +76,7 @@ def has_table(database: Path, schema: str, table: str) -> bool:
     if not database.is_file():
         return False
     with warehouse_connection(database, read_only=True) as connection:
-        return _holds(connection, schema, table)
+        return holds_table(connection, schema, table)
 
 
 def read_table(database: Path, schema: str, table: str) -> pd.DataFrame | None:
@@ -82,7 +85,7 @@ def read_table(database: Path, schema: str, table: str) -> pd.DataFrame | None:
     if not database.is_file():
         return None
     with warehouse_connection(database, read_only=True) as connection:
-        if not _holds(connection, schema, table):
+        if not holds_table(connection, schema, table):
             return None
         return connection.execute(f'select * from "{schema}"."{table}"').fetchdf()
 
@@ -143,12 +146,7 @@ def drafted_partitions(
     """The partitioned tables a draft warehouse holds (attached as `database`, or the
     connection's own): (schema, table) to (partition column, the keys the run wrote)."""
     prefix = f"{database}." if database else ""
-    found = connection.execute(
-        "select count(*) from duckdb_tables() where database_name = "
-        "coalesce(nullif(?, ''), current_database()) and schema_name = ? and table_name = ?",
-        [database, DRAFT_PARTITIONS_SCHEMA, "partitions"],
-    ).fetchone()
-    if not found or not found[0]:
+    if not holds_table(connection, DRAFT_PARTITIONS_SCHEMA, "partitions", database):
         return {}
     partitions: dict[tuple[str, str], tuple[str, list[str]]] = {}
     for schema, table, column, key in connection.execute(
@@ -168,7 +166,7 @@ def read_partitions(
     if not database.is_file():
         return None
     with warehouse_connection(database, read_only=True) as connection:
-        if not _holds(connection, schema, table):
+        if not holds_table(connection, schema, table):
             return None
         return connection.execute(
             f'select * from "{schema}"."{table}" where "{column}" in (select unnest(?))', [keys]

@@ -32,9 +32,9 @@ from fastapi import FastAPI, HTTPException, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
-from jira_insights_pipeline.ask import MAX_QUESTION_CHARS, Chooser, ask, current_analyses
+from jira_insights_pipeline.ask import MAX_QUESTION_CHARS, Chooser, answer_from_feed
 from jira_insights_pipeline.data_folder import DataFolder
-from jira_insights_pipeline.registry import use_case_names, use_cases
+from jira_insights_pipeline.registry import use_case_names
 from jira_insights_pipeline.service.feed import Feed, FeedUnavailable, FileStamp, PublishedFiles
 from jira_insights_pipeline.service.feedback import (
     FeedbackStore,
@@ -409,7 +409,7 @@ def create_app(
                 429, f"At most {questions_per_minute} questions a minute; ask again shortly."
             )
         feed = files.feed()
-        return ask(body.question, current_analyses(feed.insights), use_cases(), model)
+        return answer_from_feed(body.question, feed.insights, model)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def page() -> HTMLResponse:

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from jira_insights_pipeline.ask import MAX_QUESTION_CHARS
-from jira_insights_pipeline.service.feedback import NOTE_MAX_CHARS
+from jira_insights_pipeline.service.feedback import NOTE_MAX_CHARS, Verdict
 
 Severity = Literal["info", "warning", "error"]
 Change = Literal["new", "worse", "better", "open"]
@@ -149,7 +149,7 @@ class Version(BaseModel):
 
 class FeedbackIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    verdict: Literal["helpful", "not_helpful", "dismiss"]
+    verdict: Verdict
     note: str = Field(default="", max_length=NOTE_MAX_CHARS)
 
 
@@ -161,7 +161,7 @@ class FeedbackOut(BaseModel):
     board_id: int
     severity: Severity
     facts_fingerprint: str
-    verdict: Literal["helpful", "not_helpful", "dismiss"]
+    verdict: Verdict
     note: str
     recorded_at: str
     hidden: bool = Field(description="Whether the insight is now hidden as dismissed.")
